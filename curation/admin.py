@@ -1,0 +1,11 @@
+from django.contrib import admin
+
+from curation.models import Lab
+
+
+@admin.register(Lab)
+class LabAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["members"]
+    search_fields = ["name", "slug"]

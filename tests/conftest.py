@@ -1,0 +1,165 @@
+"""Shared fixtures: users in each role, and a real Celery worker process.
+
+The worker runs ``celery -A config worker`` against the test database and the same broker as the
+test process (filesystem queue in lane 1, Redis in lane 2). Tests that need it must use
+``transactional_db`` (or ``@pytest.mark.django_db(transaction=True)``) so that what they write is
+committed and visible to the worker.
+"""
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from celery.exceptions import TimeoutError
+from django.conf import settings
+
+from config.celery import QUEUES, app, ping
+from curation import roles
+from curation.services import lab_get_or_create, user_create
+
+REPO = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-battery"
+
+
+def database_url_of(settings_dict) -> str:
+    """The URL of the database this test process is connected to (the test database)."""
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = quote(settings_dict.get("USER") or "")
+    password = f":{quote(settings_dict['PASSWORD'])}" if settings_dict.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return (
+        f"postgres://{auth}{settings_dict.get('HOST') or '127.0.0.1'}{port}/{settings_dict['NAME']}"
+    )
+
+
+def worker_environment(**overrides) -> dict:
+    from django.db import connection
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url_of(connection.settings_dict),
+        "STORAGE_ROOT": str(settings.STORAGE_ROOT),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(overrides)
+    return env
+
+
+def purge_queues() -> None:
+    """Drop messages left over from an earlier run, so they cannot reach this run's worker."""
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        shutil.rmtree(settings.BROKER_FOLDER, ignore_errors=True)
+        for sub in ("queue", "processed"):
+            (settings.BROKER_FOLDER / sub).mkdir(parents=True, exist_ok=True)
+        return
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        for queue in QUEUES:
+            # A queue that does not exist yet has nothing to purge.
+            with contextlib.suppress(Exception):
+                channel.queue_purge(queue)
+
+
+def start_worker(queues=QUEUES, concurrency=2, log_path: Path | None = None, **env_overrides):
+    log_path = log_path or settings.STORAGE_ROOT / f"worker-{uuid.uuid4().hex[:8]}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker",
+        "-Q", ",".join(queues), "-c", str(concurrency), "-l", "INFO",
+        "-n", f"test-{uuid.uuid4().hex[:8]}@%h",
+        "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
+    log = open(log_path, "wb")  # noqa: SIM115 - closed when the process is stopped
+    process = subprocess.Popen(
+        command, cwd=REPO, env=worker_environment(**env_overrides), stdout=log, stderr=log
+    )
+    process.log_path = log_path
+    process.log_file = log
+    return process
+
+
+def wait_for_worker(process, queues=QUEUES, timeout=90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"worker exited early:\n{process.log_path.read_text()[-4000:]}")
+        results = [ping.apply_async(queue=q, expires=30) for q in queues]
+        try:
+            if all(r.get(timeout=5) == "pong" for r in results):
+                return
+        except TimeoutError:
+            time.sleep(0.5)
+    raise RuntimeError(
+        f"worker did not answer in {timeout}s:\n{process.log_path.read_text()[-4000:]}"
+    )
+
+
+def stop_worker(process) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.log_file.close()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real worker process serving every queue, shared by the whole session."""
+    with django_db_blocker.unblock():
+        purge_queues()
+        process = start_worker()
+        try:
+            wait_for_worker(process)
+        except Exception:
+            stop_worker(process)
+            raise
+    yield process
+    stop_worker(process)
+
+
+# --- users in each role -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def lab(db):
+    return lab_get_or_create(name="Manipulation Lab", slug="manipulation-lab")
+
+
+@pytest.fixture
+def other_lab(db):
+    return lab_get_or_create(name="Other Lab", slug="other-lab")
+
+
+@pytest.fixture
+def lab_member(lab):
+    return user_create(username="member", password=PASSWORD, roles=[roles.LAB_MEMBER], lab=lab)
+
+
+@pytest.fixture
+def other_lab_member(other_lab):
+    return user_create(
+        username="outsider", password=PASSWORD, roles=[roles.LAB_MEMBER], lab=other_lab
+    )
+
+
+@pytest.fixture
+def curator(db):
+    return user_create(username="curator", password=PASSWORD, roles=[roles.CURATOR])
+
+
+@pytest.fixture
+def researcher(db):
+    return user_create(username="researcher", password=PASSWORD, roles=[roles.RESEARCHER])
