@@ -1,0 +1,1 @@
+"""LeRobot dataset validation and the VLA inference check. Plain Python: no Django import here."""
