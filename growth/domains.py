@@ -1,0 +1,153 @@
+"""Which Hub repos belong to which domain: rules, and a vectorized classifier over a snapshot.
+
+A rule says "a repo whose <field> matches <value> belongs to <domain>[/<subdomain>]". Fields:
+
+- ``task_category``: the dataset card's ``task_categories`` (on the Hub the tag ``task_categories:<value>``)
+- ``tag``:           any tag, compared case-insensitively (the Hub has both ``LeRobot`` and ``lerobot``)
+- ``pipeline_tag``:  a model's pipeline tag, e.g. ``robotics``
+- ``library_name``:  a model's library, e.g. ``lerobot``
+
+A repo belongs to a domain when any rule of the domain or of one of its sub-domains matches, so a
+repo can belong to several domains (a chemistry robot dataset is in both). The rules below are the
+defaults; ``growth.models.DomainRule`` rows (editable in the admin) replace them when present.
+Counts derived from the masks are documented where they are shown (per period, or cumulative).
+
+This module is plain Python + pyarrow + numpy so the command-line metrics can run without a
+database.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+FIELDS = ("task_category", "tag", "pipeline_tag", "library_name")
+
+
+@dataclass(frozen=True)
+class Rule:
+    domain: str
+    subdomain: str  # "" for a rule that places a repo in the domain itself
+    field: str
+    value: str
+    description: str = ""
+
+    def __post_init__(self):
+        if self.field not in FIELDS:
+            raise ValueError(f"rule field {self.field!r} is not one of {FIELDS}")
+        if not self.domain or "/" in self.domain or "/" in self.subdomain:
+            raise ValueError("domain and subdomain are non-empty names without '/'")
+
+    @property
+    def key(self) -> str:
+        return f"{self.domain}/{self.subdomain}" if self.subdomain else self.domain
+
+
+def _science(subdomain: str, *tags: str, task_categories: Iterable[str] = ()) -> list[Rule]:
+    rules = [Rule("science", subdomain, "tag", tag, f"tag '{tag}'") for tag in tags]
+    rules += [
+        Rule("science", subdomain, "task_category", tc, f"task_categories:{tc}")
+        for tc in task_categories
+    ]
+    return rules
+
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    # Robotics: what LeRobot writes on every dataset and policy card, plus the Hub's own category.
+    Rule("robotics", "", "task_category", "robotics", "dataset card task_categories: robotics"),
+    Rule("robotics", "", "pipeline_tag", "robotics", "model pipeline_tag: robotics"),
+    Rule("robotics", "", "tag", "robotics", "tag 'robotics'"),
+    Rule("robotics", "lerobot", "tag", "lerobot", "tag 'LeRobot' (any case), set by lerobot's dataset card"),
+    Rule("robotics", "lerobot", "library_name", "lerobot", "model library_name: lerobot"),
+    # AI for science, one sub-domain per field.
+    *_science("biology", "biology", "genomics", "protein", "proteomics", "bioinformatics", task_categories=("biology",)),
+    *_science("chemistry", "chemistry", "molecules", "drug-discovery", task_categories=("chemistry",)),
+    *_science("physics", "physics", "astronomy", "astrophysics", "particle-physics"),
+    *_science("medicine", "medical", "medicine", "clinical", "healthcare", task_categories=("medical",)),
+    *_science("materials", "materials", "materials-science", "crystal-structure"),
+    *_science("climate", "climate", "weather", "earth-science", "geospatial"),
+    *_science("mathematics", "mathematics", "math", "theorem-proving"),
+    Rule("science", "", "tag", "science", "tag 'science'"),
+    Rule("science", "", "tag", "ai4science", "tag 'ai4science'"),
+)  # fmt: skip
+
+
+def domain_keys(rules: Iterable[Rule]) -> list[str]:
+    """Every domain and sub-domain key the rules define, parents first (``robotics``, ``robotics/lerobot``)."""
+    keys: dict[str, None] = {}
+    for rule in rules:
+        keys.setdefault(rule.domain)
+        if rule.subdomain:
+            keys.setdefault(rule.key)
+    return sorted(keys, key=lambda key: (key.split("/")[0], "/" in key, key))
+
+
+def _rows_with_tag_in(tags: pa.ListArray, wanted: set[str], n_rows: int) -> np.ndarray:
+    """Rows whose list of (already lower-cased) tags contains any of ``wanted``."""
+    mask = np.zeros(n_rows, dtype=bool)
+    if not wanted:
+        return mask
+    flat = pc.list_flatten(tags)
+    parents = pc.list_parent_indices(tags).to_numpy(zero_copy_only=False)
+    hits = pc.fill_null(pc.is_in(flat, value_set=pa.array(sorted(wanted))), False)
+    mask[parents[hits.to_numpy(zero_copy_only=False)]] = True
+    return mask
+
+
+def _column_in(table: pa.Table, column: str, wanted: set[str]) -> np.ndarray:
+    if column not in table.column_names or not wanted:
+        return np.zeros(table.num_rows, dtype=bool)
+    values = pc.utf8_lower(table[column].cast(pa.string()))
+    hits = pc.is_in(values, value_set=pa.array(sorted(wanted)))
+    return pc.fill_null(hits, False).to_numpy(zero_copy_only=False)
+
+
+def classify(table: pa.Table, rules: Iterable[Rule] = DEFAULT_RULES) -> dict[str, np.ndarray]:
+    """Boolean row masks, one per domain and sub-domain key, for a snapshot table.
+
+    ``table`` needs the snapshot columns ``tags`` (list of strings), ``pipeline_tag`` and
+    ``library_name``; missing columns simply match nothing. Work is vectorized: tags are
+    flattened and lower-cased once for all rules.
+    """
+    rules = list(rules)
+    n = table.num_rows
+    lowered = None
+    if "tags" in table.column_names:
+        tags = table["tags"].combine_chunks().cast(pa.list_(pa.string()))
+        lowered = pa.ListArray.from_arrays(
+            tags.offsets, pc.utf8_lower(tags.values), mask=tags.is_null()
+        )
+
+    by_rule_key: dict[str, np.ndarray] = {}
+    for key in {rule.key for rule in rules}:
+        own = [rule for rule in rules if rule.key == key]
+        wanted_tags = {r.value.lower() for r in own if r.field == "tag"}
+        wanted_tags |= {
+            f"task_categories:{r.value.lower()}" for r in own if r.field == "task_category"
+        }
+        mask = (
+            _rows_with_tag_in(lowered, wanted_tags, n)
+            if lowered is not None
+            else np.zeros(n, dtype=bool)
+        )
+        mask |= _column_in(
+            table, "pipeline_tag", {r.value.lower() for r in own if r.field == "pipeline_tag"}
+        )
+        mask |= _column_in(
+            table, "library_name", {r.value.lower() for r in own if r.field == "library_name"}
+        )
+        by_rule_key[key] = mask
+
+    masks: dict[str, np.ndarray] = {}
+    for key in domain_keys(rules):
+        if "/" in key:
+            masks[key] = by_rule_key[key]
+        else:  # a domain holds its own rules' repos and every sub-domain's
+            mask = np.zeros(n, dtype=bool)
+            for rule_key, rule_mask in by_rule_key.items():
+                if rule_key == key or rule_key.startswith(key + "/"):
+                    mask |= rule_mask
+            masks[key] = mask
+    return masks
