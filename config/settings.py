@@ -231,14 +231,18 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 BROKER_FOLDER = STORAGE_ROOT / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (BROKER_FOLDER / _sub).mkdir(parents=True, exist_ok=True)
     # One folder is both in and out: every process on this machine shares the same queue.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_FOLDER / "queue"),
         "data_folder_out": str(BROKER_FOLDER / "queue"),
         "processed_folder": str(BROKER_FOLDER / "processed"),
+        # Broadcast (remote control) messages; kombu's default is ./control in the working directory.
+        "control_folder": str(BROKER_FOLDER / "control"),
         "store_processed": False,
+        # The transport polls its folder; a short interval keeps round trips (health pings) quick.
+        "polling_interval": 0.2,
     }
 else:
     # Redis/SQS redeliver unacknowledged tasks after this long: longer than any task's time limit.

@@ -60,7 +60,7 @@ def purge_queues() -> None:
     """Drop messages left over from an earlier run, so they cannot reach this run's worker."""
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         shutil.rmtree(settings.BROKER_FOLDER, ignore_errors=True)
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (settings.BROKER_FOLDER / sub).mkdir(parents=True, exist_ok=True)
         return
     with app.connection_for_write() as conn:
