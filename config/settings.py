@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files, no CDN
     "django_celery_results",
+    "django_ratelimit",
     "curation",
     "growth",
 ]
@@ -82,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a django_ratelimit refusal into a 429 page (config.views.rate_limited).
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -197,14 +200,27 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "curation@localhost")
 
-# --- Cache: Redis when configured (shared by every web process), local memory otherwise ---------
+# --- Cache: Redis when configured (shared by every web process), process memory otherwise --------
+# Rate limits count in this cache. Without Redis each web process counts on its own, so a client
+# gets up to (limit x web processes); a deployment sets CACHE_URL (platform/DEPLOY.md).
 CACHE_URL = os.environ.get("CACHE_URL", "")
+# django-ratelimit only lists django-redis as "official"; Django's own RedisCache increments
+# atomically (INCRBY) just the same.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 if CACHE_URL.startswith("redis://"):
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # django-ratelimit refuses a per-process cache outright; on one machine it is an accepted
+    # trade-off, and `check --deploy` warns about it instead (config/checks.py).
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+
+# --- Rate limits (django-ratelimit), "<count>/<period>" with period s, m, h or d ----------------
+RATELIMIT_VIEW = "config.views.rate_limited"
+LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/m")
+UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "60/m")
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class CurationConfig(AppConfig):
     name = "curation"
     verbose_name = "Curation"
+
+    def ready(self):
+        # The platform-wide system checks live in config/; registering them needs an app's ready().
+        from config import checks  # noqa: F401

@@ -21,6 +21,7 @@ def test_check_deploy_is_clean_with_debug_off(tmp_path):
         "DEBUG": "0",
         "SECRET_KEY": "x" * 64 + "-long-and-random-enough-for-the-deploy-check",
         "ALLOWED_HOSTS": "curation.example.org",
+        "CACHE_URL": "redis://127.0.0.1:6379/0",
         "STORAGE_ROOT": str(tmp_path),
     }
     env.pop("HTTPS", None)
@@ -30,6 +31,22 @@ def test_check_deploy_is_clean_with_debug_off(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_without_a_shared_cache(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "y" * 80,
+        "STORAGE_ROOT": str(tmp_path),
+    }
+    env.pop("CACHE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "config.W001" in result.stderr + result.stdout
 
 
 def test_production_refuses_to_start_without_secret_key(tmp_path):
@@ -150,3 +167,28 @@ def test_health_degraded_when_no_worker(tmp_path, settings):
     assert checks["database"]["ok"] and checks["broker"]["ok"]
     assert not checks["worker:validation"]["ok"]
     assert "no worker answered" in checks["worker:validation"]["detail"]
+
+
+def test_login_is_rate_limited_per_address(client, lab_member, settings):
+    settings.LOGIN_RATE_LIMIT = "3/m"
+    for attempt in range(3):
+        response = client.post(reverse("login"), {"username": f"guess{attempt}", "password": "x"})
+        assert response.status_code == 200
+    response = client.post(reverse("login"), {"username": "member", "password": PASSWORD})
+    assert response.status_code == 429
+    assert response["Retry-After"] == "60"
+    assert b"Too many requests" in response.content
+
+
+def test_login_is_rate_limited_per_account(lab_member, settings):
+    """Guesses at one account from many addresses are limited too."""
+    from django.test import Client
+
+    settings.LOGIN_RATE_LIMIT = "2/m"
+    codes = [
+        Client(REMOTE_ADDR=f"10.0.0.{i}")
+        .post(reverse("login"), {"username": "member", "password": "wrong"})
+        .status_code
+        for i in range(3)
+    ]
+    assert codes == [200, 200, 429]
