@@ -191,19 +191,19 @@ def check_features(ctx: Context) -> None:
                     f"Feature {name!r} has unknown dtype {dtype!r}.",
                     **where,
                 )
-        if not (
+        shape_ok = (
             isinstance(shape, (list, tuple))
             and 1 <= len(shape) <= 5
             and all(_is_int(d) and d > 0 for d in shape)
-        ):
-            if not (dtype == "string" and isinstance(shape, (list, tuple))):
-                ok = False
-                ctx.add(
-                    "info.feature_invalid",
-                    f"Feature {name!r} has shape {shape!r}; it must be a list of 1 to 5 positive integers "
-                    "(use [1] for a scalar).",
-                    **where,
-                )
+        )
+        if not shape_ok and not (dtype == "string" and isinstance(shape, (list, tuple))):
+            ok = False
+            ctx.add(
+                "info.feature_invalid",
+                f"Feature {name!r} has shape {shape!r}; it must be a list of 1 to 5 positive integers "
+                "(use [1] for a scalar).",
+                **where,
+            )
         if "names" not in spec:
             ctx.add(
                 "info.feature_invalid",
