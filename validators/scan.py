@@ -262,6 +262,12 @@ class _Runs:
 
 def scan_file(job: FileJob) -> FileResult:
     """Read one data parquet file and reduce it to per-episode numbers and findings."""
+    # NaN and Inf in the data are findings (data.non_finite), not numpy warnings.
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        return _scan_file(job)
+
+
+def _scan_file(job: FileJob) -> FileResult:
     result = FileResult(rel=job.rel)
     path = Path(job.path)
     try:
@@ -409,6 +415,7 @@ def scan_file(job: FileJob) -> FileResult:
                     base = np.maximum.accumulate(np.where(~same, pos, -1 - carry_same))
                     run_len = np.where(same, pos - base, 0)
                     l1 = np.abs(diff).sum(axis=1)
+                    l1[~np.isfinite(l1)] = np.inf  # NaN rows are reported by data.non_finite
                     top = np.maximum.reduceat(l1, bounds)
                     top_at = _run_first(l1 == np.repeat(top, lengths), bounds, pos)
                     row.update(
@@ -480,6 +487,8 @@ def _merge_runs(runs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     for key in runs:
         if key in out or key in ("continues",):
             continue
+        if key == "ts_worst_at":
+            continue  # taken from the run with the worst deviation, below
         if key.endswith("_at"):
             out[key] = np.minimum.reduceat(take(key), group_starts)
         elif key in ("fi_first", "idx_first"):
@@ -499,6 +508,12 @@ def _merge_runs(runs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     # Chan's parallel combination of means and M2, feature by feature.
     run_rows = take("rows").astype(np.float64)
     group_of_run = np.repeat(np.arange(len(group_starts)), n_runs_in_group)
+    run_ids = np.arange(len(ep))
+    if "ts_worst_at" in runs:
+        worst = take("ts_worst")
+        best = np.maximum.reduceat(worst, group_starts)
+        pick = np.minimum.reduceat(np.where(worst == best[group_of_run], run_ids, BIG), group_starts)
+        out["ts_worst_at"] = take("ts_worst_at")[pick]
     for key in runs:
         if key.endswith("|mean"):
             name = key[: -len("|mean")]
@@ -512,9 +527,10 @@ def _merge_runs(runs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             name = key[: -len("|jump_row")]
             jump = take(key)
             l1 = jump.sum(axis=1)
+            l1[~np.isfinite(l1)] = np.inf
             best = np.maximum.reduceat(l1, group_starts)
             pick = np.minimum.reduceat(
-                np.where(l1 == best[group_of_run], np.arange(len(ep)), BIG), group_starts
+                np.where(l1 == best[group_of_run], run_ids, BIG), group_starts
             )
             out[key] = jump[pick]
     return out
