@@ -512,7 +512,9 @@ def _merge_runs(runs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     if "ts_worst_at" in runs:
         worst = take("ts_worst")
         best = np.maximum.reduceat(worst, group_starts)
-        pick = np.minimum.reduceat(np.where(worst == best[group_of_run], run_ids, BIG), group_starts)
+        pick = np.minimum.reduceat(
+            np.where(worst == best[group_of_run], run_ids, BIG), group_starts
+        )
         out["ts_worst_at"] = take("ts_worst_at")[pick]
     for key in runs:
         if key.endswith("|mean"):

@@ -7,7 +7,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.validators.conftest import edit_feature, edit_info, edit_parquet, first_data_file, set_column
+from tests.validators.conftest import (
+    edit_feature,
+    edit_info,
+    edit_parquet,
+    first_data_file,
+    set_column,
+)
 from validators import validate
 
 V21_EP0 = "data/chunk-000/episode_000000.parquet"
@@ -57,7 +63,9 @@ def test_float64_state_declared_float32(dataset):
     report = run(root)
     [finding] = report.by_code("schema.mismatch")
     assert "float64" in finding.message and "float32" in finding.message
-    assert "2 " not in finding.message or "other data file" in finding.message  # grouped, not repeated
+    assert (
+        "2 " not in finding.message or "other data file" in finding.message
+    )  # grouped, not repeated
 
 
 def test_float64_declared_and_stored_is_fine(dataset):
@@ -173,7 +181,12 @@ def test_last_timestamp_jumps_in_a_video_dataset_is_an_error(dataset):
     set_column(first_data_file(root), "timestamp", ts)
     [finding] = run(root).by_code("timestamp.off_grid")
     assert finding.severity == "error"
-    assert finding.location == {"file": "data/chunk-000/file-000.parquet", "episode": 2, "frame": 11, "feature": "timestamp"}
+    assert finding.location == {
+        "file": "data/chunk-000/file-000.parquet",
+        "episode": 2,
+        "frame": 11,
+        "feature": "timestamp",
+    }
     assert "1 of 3 episode(s)" in finding.message
     assert "0.5" in finding.message
 
@@ -200,7 +213,10 @@ def test_wall_clock_timestamps(dataset):
     root = dataset("v21")
     table = pq.read_table(root / V21_EP0)
     wall = pa.array([1_731_000_000.0 + i / 10 for i in range(12)], type=pa.float64())
-    pq.write_table(table.set_column(table.schema.get_field_index("timestamp"), "timestamp", wall), root / V21_EP0)
+    pq.write_table(
+        table.set_column(table.schema.get_field_index("timestamp"), "timestamp", wall),
+        root / V21_EP0,
+    )
     report = run(root)
     assert "timestamp.not_zero_based" in report.codes()
     assert "wall-clock" in report.by_code("timestamp.not_zero_based")[0].message
@@ -223,7 +239,14 @@ def test_scan_gives_the_same_answer_whatever_the_batch_size(dataset, batch_rows)
     ts[17] += 0.05
     set_column(first_data_file(root), "timestamp", ts)
     info_features = __import__("json").loads((root / "meta/info.json").read_text())["features"]
-    job = FileJob(path=str(first_data_file(root)), rel="x", features=info_features, fps=10, n_tasks=1, batch_rows=batch_rows)
+    job = FileJob(
+        path=str(first_data_file(root)),
+        rel="x",
+        features=info_features,
+        fps=10,
+        n_tasks=1,
+        batch_rows=batch_rows,
+    )
     table = scan_file(job).table
     reference = scan_file(FileJob(**{**job.__dict__, "batch_rows": 100_000})).table
     assert table["rows"].tolist() == [12, 12, 12]

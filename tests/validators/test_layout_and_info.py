@@ -128,7 +128,9 @@ def test_bad_dtype_and_shape(dataset):
 
 def test_chw_camera_declaration_matches_the_video(dataset):
     root = dataset("v30")
-    edit_feature(root, "observation.images.front", shape=[3, 48, 64], names=["channels", "height", "width"])
+    edit_feature(
+        root, "observation.images.front", shape=[3, 48, 64], names=["channels", "height", "width"]
+    )
     report = validate(root, workers=1)
     assert "video.resolution_mismatch" not in report.codes()
     assert report.valid
@@ -150,7 +152,11 @@ def test_vector_with_image_in_its_name_is_warned(dataset):
     root = dataset("v21")
     path = root / "meta/info.json"
     info = json.loads(path.read_text())
-    info["features"]["observation.image_embedding"] = {"dtype": "float32", "shape": [4], "names": None}
+    info["features"]["observation.image_embedding"] = {
+        "dtype": "float32",
+        "shape": [4],
+        "names": None,
+    }
     path.write_text(json.dumps(info))
     assert "info.image_in_name" in codes(root)
 
@@ -176,7 +182,9 @@ def test_zero_byte_meta_file(dataset):
 
 def test_mixed_v2_and_v3_files(dataset, base_datasets):
     root = dataset("v30")
-    (root / "meta/episodes.jsonl").write_text((base_datasets["v21"] / "meta/episodes.jsonl").read_text())
+    (root / "meta/episodes.jsonl").write_text(
+        (base_datasets["v21"] / "meta/episodes.jsonl").read_text()
+    )
     assert "layout.mixed" in codes(root)
 
 

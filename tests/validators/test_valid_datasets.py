@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from validators import Finding, Report, validate
 from validators.report import empty_summary
 
@@ -37,7 +39,11 @@ def test_v30_video_dataset_is_valid_with_a_complete_summary(base_datasets):
             "pix_fmt": "yuv420p",
         }
     ]
-    assert s["features"]["action"] == {"dtype": "float32", "shape": [6], "names": [f"joint_{i}" for i in range(6)]}
+    assert s["features"]["action"] == {
+        "dtype": "float32",
+        "shape": [6],
+        "names": [f"joint_{i}" for i in range(6)],
+    }
     assert s["data_files"] == 1
     assert s["video_files"] == 1
     assert s["total_bytes"] > 0
@@ -60,7 +66,9 @@ def test_v21_dataset_is_valid_and_told_the_exact_conversion_command(base_dataset
     assert report.summary["tasks"] == ["pick the cube", "place the cube"]
     [outdated] = report.by_code("version.outdated")
     assert outdated.severity == "warning"
-    assert "python -m lerobot.datasets.v30.convert_dataset_v21_to_v30 --repo-id=" in outdated.message
+    assert (
+        "python -m lerobot.datasets.v30.convert_dataset_v21_to_v30 --repo-id=" in outdated.message
+    )
     assert "--push-to-hub=false" in outdated.message
 
 
@@ -91,12 +99,8 @@ def test_report_round_trips_through_json(base_datasets):
 def test_finding_rejects_unknown_severity_and_drops_empty_location_keys():
     finding = Finding("file.missing", "error", "gone", {"file": "a", "episode": None})
     assert finding.location == {"file": "a"}
-    try:
+    with pytest.raises(ValueError, match="severity"):
         Finding("file.missing", "fatal", "x")
-    except ValueError as error:
-        assert "severity" in str(error)
-    else:
-        raise AssertionError("an unknown severity must be rejected")
 
 
 def test_progress_is_reported_for_each_step(base_datasets):
