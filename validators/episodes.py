@@ -230,6 +230,7 @@ def _load_v2(ctx: Context) -> None:
 def _finish(ctx: Context, meta: EpisodeMeta) -> None:
     if not meta.index:
         ctx.add("episodes.missing", f"{meta.source} has no episode rows.", file=meta.source)
+        ctx.episodes = meta
         return
     bad = [
         i
