@@ -52,8 +52,9 @@ def _zip_members(archive: zipfile.ZipFile) -> list[tuple[str, int, int | None]]:
     for info in archive.infolist():
         if info.is_dir():
             continue
-        mode = info.external_attr >> 16
-        if mode and not stat.S_ISREG(mode):
+        file_type = stat.S_IFMT(info.external_attr >> 16)
+        if file_type and file_type != stat.S_IFREG:  # 0: written by a tool that sets no type
+            mode = info.external_attr >> 16
             kind = "symbolic link" if stat.S_ISLNK(mode) else "special file"
             raise ArchiveError(f"{info.filename}: {kind}s are not allowed in an archive")
         if info.flag_bits & 0x1:

@@ -152,7 +152,8 @@ def _start_pipeline(submission: Submission) -> None:
 
 def _check_has_content(submission_id: int) -> None:
     submission = Submission.objects.get(pk=submission_id)
-    if not submission.files.exists() and not submission.pending_archive:
+    fetched_later = submission.pending_archive or submission.source in ("path", "hub")
+    if not submission.files.exists() and not fetched_later:
         raise WorkflowError("upload the dataset's files (or an archive) before submitting")
     if submission.uploads.filter(completed_at__isnull=True).exists():
         raise WorkflowError("an upload is still in progress; finish or cancel it first")
