@@ -8,10 +8,3 @@ def run_pipeline(submission_id: int, run_id: int) -> None:
     from curation.services.pipeline import pipeline_run
 
     pipeline_run(submission_id, run_id)
-
-
-@shared_task(name="curation.render_preview", acks_late=True)
-def render_preview(submission_id: int, camera_key: str) -> None:
-    from curation.services.previews import preview_get_or_render
-
-    preview_get_or_render(submission_id, camera_key)
