@@ -1,4 +1,4 @@
-"""Pages and API through Django's test client: permissions as a role × action matrix, CSRF."""
+"""Pages and API through Django's test client: permissions as a role x action matrix, CSRF."""
 
 import pytest
 from django.test import Client
@@ -147,9 +147,10 @@ def test_review_queue_filters(clients, ready, lab_member, other_lab, other_lab_m
     add_file(other, other_lab_member)
     to_ready(other, other_lab_member, errors=1)
     api = clients["curator"]
-    ids = lambda **q: [
-        r["id"] for r in api.get(reverse("curation:api_review_queue"), q).json()["results"]
-    ]  # noqa: E731
+
+    def ids(**q):
+        return [r["id"] for r in api.get(reverse("curation:api_review_queue"), q).json()["results"]]
+
     assert set(ids()) == {ready.pk, other.pk}
     assert ids(lab="other-lab") == [other.pk]
     assert ids(outcome="failed") == [other.pk]
