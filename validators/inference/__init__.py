@@ -14,13 +14,13 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from validators.inference.errors import (  # noqa: E402
+from validators.inference.errors import (
     DatasetError,
     InferenceCheckError,
     PolicyLoadError,
     UsageError,
 )
-from validators.inference.report import (  # noqa: E402
+from validators.inference.report import (
     FAILED,
     INCOMPATIBLE,
     OK,
@@ -28,7 +28,7 @@ from validators.inference.report import (  # noqa: E402
     InferenceReport,
     LatencyStats,
 )
-from validators.inference.runner import check_policy  # noqa: E402
+from validators.inference.runner import check_policy
 
 __all__ = [
     "FAILED",

@@ -106,8 +106,6 @@ def match_features(
                 found=dataset_cameras,
             )
         )
-    if policy_cameras and len(missing_cameras) == len(policy_cameras) and not dataset_cameras:
-        pass  # already one error per camera
     for key in spare_cameras:
         issues.append(
             FeatureIssue(
@@ -197,9 +195,9 @@ def match_features(
         what = {"STATE": "state", "ENV": "environment state", "ACTION": "action"}.get(kind, kind)
         expected = _shape(feature)
         if key not in dataset_features:
-            available = sorted(
-                k for k, f in dataset_features.items() if _type_name(f) == kind
-            ) or "none"
+            available = (
+                sorted(k for k, f in dataset_features.items() if _type_name(f) == kind) or "none"
+            )
             issues.append(
                 FeatureIssue(
                     severity=ERROR,

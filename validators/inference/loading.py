@@ -157,7 +157,7 @@ def load_policy_config(reference: str, source: str):
         ) from exc
     if not isinstance(raw, dict) or not raw.get("type"):
         raise PolicyLoadError(
-            f"{config_file} has no policy 'type' (e.g. \"smolvla\", \"act\"): it is not a lerobot "
+            f'{config_file} has no policy \'type\' (e.g. "smolvla", "act"): it is not a lerobot '
             "policy config"
         )
     known = sorted(PreTrainedConfig.get_known_choices())
@@ -238,7 +238,9 @@ def load_policy(
             if vlm
             else ""
         )
-        raise PolicyLoadError(f"cannot build the {config.type} policy: {_first_line(exc)}.{hint}") from exc
+        raise PolicyLoadError(
+            f"cannot build the {config.type} policy: {_first_line(exc)}.{hint}"
+        ) from exc
     except RuntimeError as exc:
         raise PolicyLoadError(
             f"{weights} does not match the config in the policy folder: {_first_line(exc)}"

@@ -245,9 +245,11 @@ def output_checks(actions: list, chunks: list, meta) -> dict[str, Any]:
         "action_shape": list(actions[0].shape) if actions else None,
         "chunk_shape": list(chunks[0].shape) if chunks else None,
     }
-    result["shape_ok"] = bool(actions) and all(
-        a.ndim == 2 and a.shape[-1] == expected_dim for a in actions
-    ) and all(c.ndim == 3 and c.shape[-1] == expected_dim for c in chunks)
+    result["shape_ok"] = (
+        bool(actions)
+        and all(a.ndim == 2 and a.shape[-1] == expected_dim for a in actions)
+        and all(c.ndim == 3 and c.shape[-1] == expected_dim for c in chunks)
+    )
 
     tensors = [a.detach().float().cpu().reshape(-1, a.shape[-1]) for a in actions + chunks]
     values = torch.cat(tensors) if tensors else torch.empty(0, max(expected_dim, 1))
@@ -358,10 +360,17 @@ def control_figures(per_action: LatencyStats, per_chunk: LatencyStats, fps: floa
             f"{per_action.max_ms:.1f} ms > {period_ms:.1f} ms; computing the next chunk while the "
             f"current one executes ({n_steps} actions = {n_steps * period_ms:.0f} ms) hides it"
         )
-    else:
+    elif achieved_hz < fps:
         verdict = "too slow"
         detail = (
             f"{achieved_hz:.2f} actions/s against {fps:g} fps: {fps / achieved_hz:.1f}x too slow"
+        )
+    else:
+        verdict = "too slow"
+        detail = (
+            f"keeps up on average ({achieved_hz:.1f} Hz) but a chunk takes {chunk_ms:.0f} ms (p95), "
+            f"longer than its {n_steps} actions take to execute ({n_steps * period_ms:.0f} ms): "
+            "the robot would stall at every chunk, even with asynchronous inference"
         )
     figures["verdict"] = verdict
     figures["detail"] = detail
@@ -445,7 +454,9 @@ def check_policy(
         devices.synchronize(report.device)
         report.load_s = time.perf_counter() - load_started
         memory["rss_after_load_mib"] = devices.rss_mib()
-        memory.update({f"after_load_{k}": v for k, v in devices.gpu_memory_mib(report.device).items()})
+        memory.update(
+            {f"after_load_{k}": v for k, v in devices.gpu_memory_mib(report.device).items()}
+        )
         report.processors_source = loaded.processors_source
         report.warnings.extend(loaded.warnings)
         report.policy_info = _policy_summary(loaded.policy, loaded.config)
@@ -470,10 +481,18 @@ def check_policy(
         if warmup + chunks:
             notify("timing action chunks", 0.3)
             _, _, warm_chunks = timed_chunk_calls(
-                policy_obj, pre, post, source_frames.iterate(chunk_frames[:warmup]), device=report.device
+                policy_obj,
+                pre,
+                post,
+                source_frames.iterate(chunk_frames[:warmup]),
+                device=report.device,
             )
             totals, splits, chunk_outputs = timed_chunk_calls(
-                policy_obj, pre, post, source_frames.iterate(chunk_frames[warmup:]), device=report.device
+                policy_obj,
+                pre,
+                post,
+                source_frames.iterate(chunk_frames[warmup:]),
+                device=report.device,
             )
             chunk_outputs = warm_chunks + chunk_outputs
             report.per_chunk = LatencyStats.of(totals)
