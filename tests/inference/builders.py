@@ -107,7 +107,24 @@ def make_tiny_vlm(folder: Path) -> Path:
         "<image>",
         "<global-img>",
     ]
-    words = "pick up the red blue cube and place it in box grasp move left right put".split()
+    words = [
+        "pick",
+        "up",
+        "the",
+        "red",
+        "blue",
+        "cube",
+        "and",
+        "place",
+        "it",
+        "in",
+        "box",
+        "grasp",
+        "move",
+        "left",
+        "right",
+        "put",
+    ]
     grid = [f"<row_{r}_col_{c}>" for r in range(1, 7) for c in range(1, 7)]
     vocab = {token: i for i, token in enumerate(special + grid + words)}
     word_level = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))

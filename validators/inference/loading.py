@@ -13,6 +13,7 @@ import contextlib
 import json
 import re
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,12 @@ def open_dataset_metadata(dataset_path: str | Path):
 def open_dataset(dataset_path: str | Path):
     """The frames themselves, videos decoded with PyAV (no system FFmpeg libraries needed)."""
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    # torchvision's PyAV reader warns on every frame that it is deprecated; lerobot 0.4.4 still
+    # uses it for video_backend="pyav", which is what works without system FFmpeg libraries.
+    warnings.filterwarnings(
+        "ignore", message="The video decoding and encoding capabilities of torchvision"
+    )
 
     root = Path(dataset_path).expanduser()
     try:
