@@ -275,3 +275,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- On-device inference check (curation/inference, validators/inference) ---------------------
+# Folders the web/API may point the check at (comma-separated); default: STORAGE_ROOT.
+INFERENCE_DATASET_ROOTS = env_list("INFERENCE_DATASET_ROOTS") or [STORAGE_ROOT]
+# Seconds before a run is stopped (the hard limit is one minute later).
+INFERENCE_SOFT_TIME_LIMIT = int(os.environ.get("INFERENCE_SOFT_TIME_LIMIT", str(30 * 60)))

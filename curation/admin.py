@@ -60,3 +60,7 @@ class DatasetIndexAdmin(admin.ModelAdmin):
 
 admin.site.register(Blob)
 admin.site.register(SubmissionFile)
+
+
+# The inference check's models (Policy, InferenceRun) are registered in their own module.
+from curation.inference import admin as inference_admin  # noqa: E402, F401

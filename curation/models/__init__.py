@@ -11,6 +11,7 @@ from curation.models.datasets import (
     UploadSession,
     ValidationOutcome,
 )
+from curation.models.inference import InferenceRun, Policy
 from curation.models.labs import Lab
 
 __all__ = [
@@ -20,7 +21,9 @@ __all__ = [
     "DatasetIndex",
     "IndexCamera",
     "IndexTask",
+    "InferenceRun",
     "Lab",
+    "Policy",
     "Submission",
     "SubmissionFile",
     "SubmissionState",

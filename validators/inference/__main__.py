@@ -1,0 +1,5 @@
+import sys
+
+from validators.inference.cli import main
+
+sys.exit(main())
