@@ -460,6 +460,7 @@ def run_live_ingest(
         )
         raise
     aggregate_snapshot(run.snapshot_id)
+    run.snapshot.refresh_from_db()
     run.status = IngestRun.Status.DONE
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "finished_at"])
