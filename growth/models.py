@@ -118,6 +118,9 @@ class HubRepo(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.repo_type} {self.repo_id} @ snapshot {self.snapshot_id}"
+
 
 class IngestRun(models.Model):
     """A live crawl of the Hub into one snapshot, checkpointed after every page it stores."""
@@ -160,6 +163,9 @@ class MonthlyCreation(models.Model):
         ]
         indexes = [models.Index(fields=["snapshot", "domain", "repo_type"])]
 
+    def __str__(self):
+        return f"{self.domain} {self.repo_type}s created {self.month:%Y-%m}: {self.created}"
+
 
 class DomainStat(models.Model):
     snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="stats")
@@ -182,6 +188,9 @@ class DomainStat(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.domain} {self.repo_type}s @ snapshot {self.snapshot_id}: {self.repos}"
+
 
 class CategoryRank(models.Model):
     """A task category's repos created in a year, its cumulative stock, and ranks by each."""
@@ -202,6 +211,9 @@ class CategoryRank(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.category} ({self.repo_type}s) {self.year}: #{self.rank_created}"
+
 
 class TopAuthor(models.Model):
     snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="top_authors")
@@ -218,3 +230,6 @@ class TopAuthor(models.Model):
     class Meta:
         ordering = ["rank"]
         indexes = [models.Index(fields=["snapshot", "domain", "repo_type", "is_organization"])]
+
+    def __str__(self):
+        return f"{self.domain} {self.repo_type}s: #{self.rank} {self.author}"

@@ -112,7 +112,8 @@ def write_repo_rows(snapshot_id: int, table: pa.Table) -> int:
                     copy.write(buffer.getvalue())
         else:
             placeholders = ", ".join(["%s"] * len(REPO_COLUMNS))
-            sql = f"INSERT INTO {target} ({quoted}) VALUES ({placeholders})"
+            # Table and column names are ours (model metadata), values are parameters.
+            sql = f"INSERT INTO {target} ({quoted}) VALUES ({placeholders})"  # noqa: S608
             for batch in rows.to_batches(max_chunksize=SQLITE_BATCH_ROWS):
                 columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
                 cursor.executemany(sql, list(zip(*columns, strict=True)))
@@ -133,11 +134,9 @@ def _split_lines(text: pa.Array) -> pa.Array:
 
 def read_repo_rows(snapshot_id: int, columns: list[str] = AGGREGATE_COLUMNS) -> pa.Table:
     """A stored snapshot's rows back in the snapshot format (only what aggregation needs)."""
-    sql = (
-        "SELECT repo_type, repo_id, author, created_at, downloads, downloads_all_time, likes,"
-        " tags, pipeline_tag, library_name"
-        f" FROM {HubRepo._meta.db_table} WHERE snapshot_id = %s"
-    )
+    # Our own table name (model metadata); the snapshot id is a parameter (or an int on COPY).
+    table_name = HubRepo._meta.db_table
+    sql = f"SELECT repo_type, repo_id, author, created_at, downloads, downloads_all_time, likes, tags, pipeline_tag, library_name FROM {table_name} WHERE snapshot_id = %s"  # noqa: S608
     names = ["repo_type", "id", "author", "createdAt", "downloads", "downloadsAllTime", "likes",
              "tags", "pipeline_tag", "library_name"]  # fmt: skip
     types = [pa.string(), pa.string(), pa.string(), pa.timestamp("ms", tz="UTC"), pa.int64(),

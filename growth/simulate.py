@@ -37,7 +37,7 @@ TOP_FRACTION = 0.0001
 MEDIAN_DOWNLOADS = 200
 
 # Robotics datasets created per year at the Hub's full size (2026: up to mid-November).
-ROBOTICS_DATASETS_PER_YEAR = {2021: 5, 2022: 20, 2023: 180, 2024: 1_145, 2025: 26_991, 2026: 30_000}
+ROBOTICS_DATASETS_PER_YEAR = {2021: 5, 2022: 50, 2023: 180, 2024: 1_145, 2025: 26_991, 2026: 30_000}
 LEROBOT_SHARE_BY_YEAR = {2021: 0.0, 2022: 0.0, 2023: 0.0, 2024: 0.55, 2025: 0.88, 2026: 0.9}
 # Every dataset, per creation year (shares of the total).
 DATASET_YEARS = {2020: 0.01, 2021: 0.03, 2022: 0.07, 2023: 0.14, 2024: 0.22, 2025: 0.33, 2026: 0.20}
@@ -45,7 +45,7 @@ MODEL_YEARS = {2020: 0.005, 2021: 0.025, 2022: 0.07, 2023: 0.15, 2024: 0.25, 202
 ROBOTICS_MODELS_PER_YEAR = {2023: 300, 2024: 4_000, 2025: 20_000, 2026: 25_000}
 # Fraction of non-robotics datasets with a task category; categories follow Zipf(0.8) so that
 # text-generation (the first) has ~5,000 datasets in 2025 at full size.
-CATEGORIZED_FRACTION = 0.42
+CATEGORIZED_FRACTION = 0.24
 CATEGORY_ZIPF = 0.8
 
 DATASET_CATEGORIES = [
@@ -103,7 +103,7 @@ class Simulation:
 
 
 def _scaled(per_year: dict[int, int], scale: float) -> dict[int, int]:
-    return {year: int(round(n * scale)) for year, n in per_year.items()}
+    return {year: round(n * scale) for year, n in per_year.items()}
 
 
 def _created_in_years(rng, years: np.ndarray, end: date) -> np.ndarray:

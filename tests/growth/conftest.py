@@ -31,7 +31,9 @@ def dataset_row(i, **extra):
         "downloads": i,
         "downloadsAllTime": 5 * i,
         "likes": 0,
-        "tags": ["LeRobot", "task_categories:robotics"] if i % 2 else ["task_categories:text-generation"],
+        "tags": ["LeRobot", "task_categories:robotics"]
+        if i % 2
+        else ["task_categories:text-generation"],
         "cardData": {"license": "apache-2.0"},
     }
     row.update(extra)

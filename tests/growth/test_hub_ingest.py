@@ -8,7 +8,7 @@ from huggingface_hub import HfApi
 
 from growth import hub_client, selectors, services
 from growth.models import DomainStat, HubRepo, IngestRun, Snapshot
-from tests.growth.conftest import dataset_row, model_row
+from tests.growth.conftest import model_row
 from tests.hub_api_stub import HubStub
 
 DAY = date(2026, 11, 20)
@@ -99,7 +99,9 @@ def test_live_ingest_stores_a_snapshot_and_its_aggregates(hub, sleeps):
     robotics = DomainStat.objects.get(snapshot=snapshot, domain="robotics", repo_type="model")
     assert robotics.repos == 4  # odd-numbered models: 1, 3, 5, 7
     assert robotics.downloads_all_time == 100 * (1 + 3 + 5 + 7)
-    years = {r["period"]: r for r in selectors.creation_series(snapshot, "robotics", "dataset", "year")}
+    years = {
+        r["period"]: r for r in selectors.creation_series(snapshot, "robotics", "dataset", "year")
+    }
     # Odd datasets (1, 3, 5) are robotics and created in 2025; even ones (2, 4) in 2024.
     assert (years["2024"]["created"], years["2024"]["hub_created"]) == (0, 2)
     assert (years["2025"]["created"], years["2025"]["cumulative"]) == (3, 3)
