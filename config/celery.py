@@ -10,6 +10,7 @@ Queues, so that each kind of work can get its own workers (platform/DEPLOY.md):
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -38,7 +39,14 @@ app.conf.update(
     result_expires=60 * 60,
     worker_send_task_events=True,
     timezone="UTC",
-    beat_schedule={},
+    beat_schedule={
+        # The Hub keeps no history: one dated snapshot a day is what trends are made of.
+        "growth-crawl-hub-daily": {
+            "task": "growth.crawl_hub_daily",
+            "schedule": crontab(hour=3, minute=17),
+            "options": {"queue": "hub"},
+        },
+    },
 )
 
 app.autodiscover_tasks()

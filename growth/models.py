@@ -1,0 +1,235 @@
+"""Growth data: domain rules, dated Hub snapshots, the repo rows in them, and stored aggregates.
+
+The Hub keeps no history, so every trend comes from our own dated snapshots:
+
+- ``Snapshot``          one day's view of the Hub (live crawl, imported file, or simulated)
+- ``HubRepo``           one row per repo in a snapshot (bulk-loaded: COPY / executemany)
+- ``IngestRun``         progress of a live crawl, so an interrupted run resumes where it stopped
+- ``MonthlyCreation``   repos created per month, per snapshot x domain x repo type (the charts)
+- ``DomainStat``        per snapshot x domain x repo type: totals, downloads between snapshots
+- ``CategoryRank``      every task category's yearly count and rank (the "rank 44 -> 1" chart)
+- ``TopAuthor``         top organizations and independent authors per domain
+"""
+
+from django.db import models
+
+from growth.domains import FIELDS
+
+REPO_TYPES = (("dataset", "dataset"), ("model", "model"))
+# The whole Hub, stored alongside the domains so shares are one division away.
+HUB_KEY = "_hub"
+
+
+class DomainRule(models.Model):
+    """One row of ``growth.domains.Rule``, editable in the admin. Active rows replace the defaults."""
+
+    domain = models.SlugField(max_length=64)
+    subdomain = models.SlugField(max_length=64, blank=True, default="")
+    field = models.CharField(max_length=20, choices=[(f, f) for f in FIELDS])
+    value = models.CharField(max_length=200)
+    description = models.CharField(max_length=300, blank=True, default="")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["domain", "subdomain", "field", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain", "subdomain", "field", "value"], name="growth_rule_unique"
+            )
+        ]
+
+    def __str__(self):
+        key = f"{self.domain}/{self.subdomain}" if self.subdomain else self.domain
+        return f"{key}: {self.field} = {self.value}"
+
+
+class KnownOrganization(models.Model):
+    """A Hub namespace known to be an organization (company, lab, university, project).
+
+    The Hub listing does not say whether an author is a user or an organization, so we keep
+    this editable list; every other author counts as an independent author. Live ingestion
+    adds namespaces that the Hub reports as organizations when it can.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=40, blank=True, default="")  # industry, academic, ...
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Snapshot(models.Model):
+    class Source(models.TextChoices):
+        LIVE = "live", "live Hub crawl"
+        IMPORT = "import", "imported snapshot file"
+        SIMULATED = "simulated", "simulated (synthetic data)"
+
+    class Status(models.TextChoices):
+        LOADING = "loading"
+        READY = "ready"
+        FAILED = "failed"
+
+    taken_on = models.DateField()
+    source = models.CharField(max_length=20, choices=Source.choices)
+    # Synthetic data is labelled wherever it is shown (pages, CSV, JSON, API).
+    simulated = models.BooleanField(default=False)
+    label = models.CharField(max_length=200, blank=True, default="")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.LOADING)
+    models_count = models.BigIntegerField(default=0)
+    datasets_count = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    aggregated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-taken_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["taken_on", "source"], name="growth_snapshot_day")
+        ]
+
+    def __str__(self):
+        return f"{self.taken_on} ({self.get_source_display()})"
+
+
+class HubRepo(models.Model):
+    """A repo as seen in one snapshot. Written in bulk only (COPY / executemany)."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="repos")
+    repo_type = models.CharField(max_length=8, choices=REPO_TYPES)
+    repo_id = models.CharField(max_length=300)
+    author = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(null=True)
+    last_modified = models.DateTimeField(null=True)
+    downloads = models.BigIntegerField(default=0)  # the Hub's rolling 30-day count
+    downloads_all_time = models.BigIntegerField(default=0)
+    likes = models.BigIntegerField(default=0)
+    tags = models.TextField(blank=True, default="")  # newline-separated, as listed by the Hub
+    pipeline_tag = models.CharField(max_length=100, blank=True, default="")
+    library_name = models.CharField(max_length=100, blank=True, default="")
+    base_relation = models.CharField(max_length=20, blank=True, default="")
+    base_models = models.TextField(blank=True, default="")  # newline-separated repo ids
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "repo_type", "repo_id"], name="growth_repo_once_per_snapshot"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.repo_type} {self.repo_id} @ snapshot {self.snapshot_id}"
+
+
+class IngestRun(models.Model):
+    """A live crawl of the Hub into one snapshot, checkpointed after every page it stores."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    snapshot = models.OneToOneField(Snapshot, on_delete=models.CASCADE, related_name="ingest_run")
+    endpoint = models.URLField(max_length=300)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    # Progress per repo type: {"dataset": {"next_url": ..., "rows": n, "done": bool}, ...}
+    progress = models.JSONField(default=dict)
+    malformed_count = models.IntegerField(default=0)
+    # The first malformed rows, each {"repo_type", "position", "id", "error"}: what and where.
+    malformed_sample = models.JSONField(default=list)
+    error = models.TextField(blank=True, default="")
+    attempts = models.IntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"ingest {self.snapshot} [{self.status}]"
+
+
+class MonthlyCreation(models.Model):
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="monthly")
+    domain = models.CharField(max_length=130)  # a domain key, or HUB_KEY for the whole Hub
+    repo_type = models.CharField(max_length=8, choices=REPO_TYPES)
+    month = models.DateField()  # first day of the month
+    created = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "domain", "repo_type", "month"], name="growth_monthly_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["snapshot", "domain", "repo_type"])]
+
+    def __str__(self):
+        return f"{self.domain} {self.repo_type}s created {self.month:%Y-%m}: {self.created}"
+
+
+class DomainStat(models.Model):
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="stats")
+    domain = models.CharField(max_length=130)
+    repo_type = models.CharField(max_length=8, choices=REPO_TYPES)
+    repos = models.BigIntegerField()
+    downloads_30d = models.BigIntegerField()
+    downloads_all_time = models.BigIntegerField()
+    likes = models.BigIntegerField()
+    authors = models.BigIntegerField()
+    # Downloads between the previous snapshot and this one: sum over repos of
+    # clip(A_t - A_prev, 0, downloads_30d); null for the first snapshot.
+    downloads_since_previous = models.BigIntegerField(null=True)
+    days_since_previous = models.IntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "domain", "repo_type"], name="growth_stat_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.domain} {self.repo_type}s @ snapshot {self.snapshot_id}: {self.repos}"
+
+
+class CategoryRank(models.Model):
+    """A task category's repos created in a year, its cumulative stock, and ranks by each."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="ranks")
+    repo_type = models.CharField(max_length=8, choices=REPO_TYPES)
+    category = models.CharField(max_length=200)
+    year = models.IntegerField()
+    created = models.BigIntegerField()
+    cumulative = models.BigIntegerField()
+    rank_created = models.IntegerField()
+    rank_cumulative = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "repo_type", "category", "year"], name="growth_rank_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.category} ({self.repo_type}s) {self.year}: #{self.rank_created}"
+
+
+class TopAuthor(models.Model):
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="top_authors")
+    domain = models.CharField(max_length=130)
+    repo_type = models.CharField(max_length=8, choices=REPO_TYPES)
+    author = models.CharField(max_length=200)
+    is_organization = models.BooleanField()
+    repos = models.BigIntegerField()
+    downloads_30d = models.BigIntegerField()
+    downloads_all_time = models.BigIntegerField()
+    likes = models.BigIntegerField()
+    rank = models.IntegerField()  # by repos, within (domain, repo type, kind)
+
+    class Meta:
+        ordering = ["rank"]
+        indexes = [models.Index(fields=["snapshot", "domain", "repo_type", "is_organization"])]
+
+    def __str__(self):
+        return f"{self.domain} {self.repo_type}s: #{self.rank} {self.author}"

@@ -1,0 +1,64 @@
+from django.contrib import admin, messages
+from django.db import transaction
+
+from growth.models import DomainRule, IngestRun, KnownOrganization, Snapshot
+
+
+def _queue_reaggregation(request):
+    from growth.tasks import reaggregate
+
+    transaction.on_commit(lambda: reaggregate.apply_async(queue="hub"))
+    messages.info(
+        request,
+        "Aggregates of every snapshot are being recomputed with the active rules and "
+        "organizations (queue 'hub'); pages show the new numbers when it finishes.",
+    )
+
+
+@admin.action(description="Recompute every snapshot's aggregates with the active rules")
+def recompute_aggregates(modeladmin, request, queryset):
+    _queue_reaggregation(request)
+
+
+@admin.register(DomainRule)
+class DomainRuleAdmin(admin.ModelAdmin):
+    list_display = ["domain", "subdomain", "field", "value", "description", "active"]
+    list_filter = ["domain", "field", "active"]
+    list_editable = ["active"]
+    search_fields = ["domain", "subdomain", "value", "description"]
+    actions = [recompute_aggregates]
+
+
+@admin.register(KnownOrganization)
+class KnownOrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind"]
+    search_fields = ["name"]
+    actions = [recompute_aggregates]
+
+
+@admin.register(Snapshot)
+class SnapshotAdmin(admin.ModelAdmin):
+    list_display = ["taken_on", "source", "simulated", "status", "models_count", "datasets_count",
+                    "aggregated_at"]  # fmt: skip
+    list_filter = ["source", "simulated", "status"]
+    readonly_fields = [f.name for f in Snapshot._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(IngestRun)
+class IngestRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "snapshot",
+        "status",
+        "attempts",
+        "malformed_count",
+        "started_at",
+        "finished_at",
+    ]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in IngestRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

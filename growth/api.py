@@ -1,0 +1,117 @@
+"""Read-only REST API (DRF) over the stored aggregates, open to everyone including anonymous users.
+
+Chart endpoints return the same payload as the JSON export (data + provenance + ``simulated``);
+their lists are short (at most a few hundred periods). Long lists (snapshots, categories) are
+paginated with the project's page-number pagination.
+"""
+
+from rest_framework import generics, serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from growth import selectors
+from growth.models import CategoryRank, Snapshot
+from growth.views import ChartQuery
+
+
+class ReadOnly:
+    permission_classes = [AllowAny]
+    http_method_names = ["get", "head", "options"]
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Snapshot
+        fields = ["id", "taken_on", "source", "simulated", "models_count", "datasets_count",
+                  "aggregated_at"]  # fmt: skip
+
+
+class SnapshotList(ReadOnly, generics.ListAPIView):
+    """Every snapshot ready to be shown, newest first."""
+
+    serializer_class = SnapshotSerializer
+
+    def get_queryset(self):
+        return selectors.ready_snapshots()
+
+
+class DomainList(ReadOnly, APIView):
+    """Every domain and sub-domain with its repos and share of the Hub in a snapshot."""
+
+    def get(self, request):
+        query = ChartQuery({**request.query_params.dict(), "domain": "robotics"})
+        if query.snapshot is None:
+            return Response({"errors": ["no snapshot has been loaded yet"]}, status=404)
+        errors = [e for e in query.errors if not e.startswith("unknown domain")]
+        if errors:
+            return Response({"errors": errors}, status=400)
+        rows = [
+            {
+                "key": s["key"],
+                "is_subdomain": s["is_subdomain"],
+                "datasets": s["datasets"],
+                "models": s["models"],
+                "dataset_share": s["dataset_share"],
+                "model_share": s["model_share"],
+                "rules": [
+                    {"field": r.field, "value": r.value, "description": r.description}
+                    for r in s["rules"]
+                ],
+            }
+            for s in selectors.domain_summaries(query.snapshot)
+        ]
+        return Response(
+            {
+                "snapshot": query.snapshot.pk,
+                "snapshot_date": query.snapshot.taken_on,
+                "simulated": query.snapshot.simulated,
+                "results": rows,
+            }
+        )
+
+
+class ChartData(ReadOnly, APIView):
+    """One chart's data: ``?domain=robotics&repo_type=dataset&period=year[&snapshot=ID]``."""
+
+    def get(self, request, chart: str):
+        if chart not in selectors.CHARTS:
+            return Response({"errors": [f"chart must be one of {selectors.CHARTS}"]}, status=404)
+        query = ChartQuery(request.query_params)
+        if query.snapshot is None:
+            return Response({"errors": ["no snapshot has been loaded yet"]}, status=404)
+        if query.errors:
+            return Response({"errors": query.errors}, status=400)
+        rows = selectors.chart_rows(query.snapshot, query.key, chart, query.repo_type, query.period)
+        return Response(query.payload(chart, rows))
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    simulated = serializers.BooleanField(source="snapshot.simulated")
+
+    class Meta:
+        model = CategoryRank
+        fields = ["category", "year", "created", "cumulative", "rank_created", "rank_cumulative",
+                  "simulated"]  # fmt: skip
+
+
+class CategoryList(ReadOnly, generics.ListAPIView):
+    """Task categories ranked for a year: ``?repo_type=dataset&year=2025[&snapshot=ID]``."""
+
+    serializer_class = CategorySerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        snapshot = selectors.current_snapshot(
+            int(params["snapshot"]) if params.get("snapshot", "").isdigit() else None
+        )
+        if snapshot is None:
+            return CategoryRank.objects.none()
+        repo_type = params.get("repo_type", "dataset")
+        if repo_type not in selectors.REPO_TYPE_NAMES:
+            raise serializers.ValidationError({"repo_type": "must be dataset or model"})
+        year = params.get("year")
+        if year is not None and not year.isdigit():
+            raise serializers.ValidationError({"year": "must be a year, e.g. 2025"})
+        rows, _ = selectors.category_rows(snapshot, repo_type, int(year) if year else None)
+        return rows.select_related("snapshot")

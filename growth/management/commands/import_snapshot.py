@@ -1,0 +1,41 @@
+"""python manage.py import_snapshot PARQUET [--simulated] [--replace]"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from growth.services import import_snapshot_file
+from growth.snapshot import SnapshotError
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a Hub snapshot parquet file (growth.snapshot.SNAPSHOT_SCHEMA, one row per repo and "
+        "snapshot_date) and compute its per-domain aggregates."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("parquet", help="path of the snapshot parquet file")
+        kind = parser.add_mutually_exclusive_group()
+        kind.add_argument(
+            "--simulated",
+            action="store_true",
+            default=None,
+            help="label the data as simulated (default: what the file's metadata says)",
+        )
+        kind.add_argument(
+            "--real", dest="simulated", action="store_false", help="label the data as real"
+        )
+        parser.add_argument(
+            "--replace", action="store_true", help="reload dates that were already imported"
+        )
+
+    def handle(self, *args, parquet, simulated, replace, **options):
+        try:
+            snapshots = import_snapshot_file(
+                parquet,
+                simulated=simulated,
+                replace=replace,
+                report=lambda line: self.stdout.write(line),
+            )
+        except SnapshotError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(self.style.SUCCESS(f"{len(snapshots)} snapshot(s) ready"))

@@ -1,0 +1,329 @@
+"""Reads: rules, snapshots and every chart's series, from the stored aggregates only.
+
+Definitions (also on the page and in growth/README.md):
+
+- created in a period: repos whose ``createdAt`` falls in the period (UTC), as listed in the
+  snapshot; repos deleted before the snapshot are not seen, so older periods can only shrink.
+- cumulative: repos created up to the end of the period (the stock still on the Hub).
+- share of the Hub: the domain's count over all repos of the same type, per period and cumulative.
+- YoY growth: ``N_period / N_same_period_a_year_earlier - 1`` for created and for cumulative counts.
+- rank among task categories: 1 + the number of categories with more repos that year (datasets:
+  ``task_categories:<x>`` tags; models: pipeline tags), not counting the domain's own categories.
+"""
+
+from collections import defaultdict
+from datetime import date
+
+from django.db.models import Q
+
+from growth.aggregate import HUB_KEY
+from growth.domains import DEFAULT_RULES, Rule, domain_keys
+from growth.models import (
+    CategoryRank,
+    DomainRule,
+    DomainStat,
+    KnownOrganization,
+    MonthlyCreation,
+    Snapshot,
+    TopAuthor,
+)
+
+PERIODS = ("month", "quarter", "year")
+REPO_TYPE_NAMES = ("dataset", "model")
+CHARTS = ("creations", "ranks", "subdomains", "downloads", "authors")
+
+
+class UnknownDomain(LookupError):
+    pass
+
+
+def active_rules() -> list[Rule]:
+    """The admin's active rules as ``Rule`` objects; the defaults when there are none."""
+    rows = DomainRule.objects.filter(active=True).order_by("domain", "subdomain", "field", "value")
+    rules = [Rule(r.domain, r.subdomain, r.field, r.value, r.description) for r in rows]
+    return rules or list(DEFAULT_RULES)
+
+
+def organization_names() -> set[str]:
+    return {name.lower() for name in KnownOrganization.objects.values_list("name", flat=True)}
+
+
+def rules_by_key(rules: list[Rule] | None = None) -> dict[str, list[Rule]]:
+    """Each domain key with the rules that place repos in it (a domain also lists sub-domains')."""
+    rules = rules if rules is not None else active_rules()
+    result = {key: [] for key in domain_keys(rules)}
+    for rule in rules:
+        result[rule.key].append(rule)
+        if rule.subdomain:
+            result[rule.domain].append(rule)
+    return result
+
+
+# --- snapshots -----------------------------------------------------------------------------------
+
+
+def ready_snapshots():
+    return Snapshot.objects.filter(status=Snapshot.Status.READY).order_by("-taken_on", "-id")
+
+
+def current_snapshot(snapshot_id: int | None = None) -> Snapshot | None:
+    """The requested snapshot, else the latest real one, else the latest simulated one."""
+    snapshots = ready_snapshots()
+    if snapshot_id is not None:
+        return snapshots.filter(pk=snapshot_id).first()
+    return snapshots.filter(simulated=False).first() or snapshots.first()
+
+
+def domain_summaries(snapshot: Snapshot) -> list[dict]:
+    """Every domain with its repo counts and share of the Hub in this snapshot."""
+    stats = DomainStat.objects.filter(snapshot=snapshot)
+    by_key = defaultdict(dict)
+    for stat in stats:
+        by_key[stat.domain][stat.repo_type] = stat
+    hub = by_key.get(HUB_KEY, {})
+    rules = rules_by_key()
+    keys = sorted(
+        (set(rules) | set(by_key)) - {HUB_KEY},
+        key=lambda key: (key.split("/")[0], "/" in key, key),
+    )
+    summaries = []
+    for key in keys:
+        entry = {"key": key, "is_subdomain": "/" in key, "rules": rules.get(key, [])}
+        for repo_type in REPO_TYPE_NAMES:
+            stat = by_key.get(key, {}).get(repo_type)
+            total = hub.get(repo_type)
+            count = stat.repos if stat else 0
+            entry[f"{repo_type}s"] = count
+            entry[f"{repo_type}_share"] = count / total.repos if total and total.repos else None
+        summaries.append(entry)
+    return summaries
+
+
+def require_domain(snapshot: Snapshot | None, key: str) -> None:
+    known = set(rules_by_key())
+    if snapshot is not None:
+        known |= set(
+            DomainStat.objects.filter(snapshot=snapshot).values_list("domain", flat=True).distinct()
+        )
+    if key not in known or key == HUB_KEY:
+        raise UnknownDomain(key)
+
+
+# --- periods -------------------------------------------------------------------------------------
+
+
+def _period_start(month: date, period: str) -> date:
+    if period == "year":
+        return date(month.year, 1, 1)
+    if period == "quarter":
+        return date(month.year, 3 * ((month.month - 1) // 3) + 1, 1)
+    return date(month.year, month.month, 1)
+
+
+def _period_label(start: date, period: str) -> str:
+    if period == "year":
+        return str(start.year)
+    if period == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return start.strftime("%Y-%m")
+
+
+def _next_start(start: date, period: str) -> date:
+    step = {"month": 1, "quarter": 3, "year": 12}[period]
+    months = start.year * 12 + start.month - 1 + step
+    return date(months // 12, months % 12 + 1, 1)
+
+
+def _year_before(start: date) -> date:
+    return date(start.year - 1, start.month, 1)
+
+
+def _monthly(snapshot: Snapshot, domain: str, repo_type: str, period: str) -> dict[date, int]:
+    counts: dict[date, int] = defaultdict(int)
+    rows = MonthlyCreation.objects.filter(snapshot=snapshot, domain=domain, repo_type=repo_type)
+    for month, created in rows.values_list("month", "created"):
+        counts[_period_start(month, period)] += created
+    return counts
+
+
+def _ratio(a, b):
+    return a / b if b else None
+
+
+def creation_series(snapshot: Snapshot, domain: str, repo_type: str, period: str) -> list[dict]:
+    """Created per period, cumulative, share of the Hub, and year-over-year growth."""
+    own = _monthly(snapshot, domain, repo_type, period)
+    hub = _monthly(snapshot, HUB_KEY, repo_type, period)
+    if not hub:
+        return []
+    start, end = min(hub), _period_start(snapshot.taken_on, period)
+    end = max(end, max(hub))
+    rows, cumulative, hub_cumulative = [], 0, 0
+    by_start = {}
+    while start <= end:
+        created, hub_created = own.get(start, 0), hub.get(start, 0)
+        cumulative += created
+        hub_cumulative += hub_created
+        row = {
+            "period": _period_label(start, period),
+            "start": start.isoformat(),
+            "created": created,
+            "cumulative": cumulative,
+            "hub_created": hub_created,
+            "hub_cumulative": hub_cumulative,
+            "share_created": _ratio(created, hub_created),
+            "share_cumulative": _ratio(cumulative, hub_cumulative),
+            "yoy_created": None,
+            "yoy_cumulative": None,
+        }
+        before = by_start.get(_year_before(start))
+        if before is not None:
+            row["yoy_created"] = created / before["created"] - 1 if before["created"] else None
+            row["yoy_cumulative"] = (
+                cumulative / before["cumulative"] - 1 if before["cumulative"] else None
+            )
+        by_start[start] = row
+        rows.append(row)
+        start = _next_start(start, period)
+    return rows
+
+
+def _own_categories(domain: str, repo_type: str) -> set[str]:
+    field = "task_category" if repo_type == "dataset" else "pipeline_tag"
+    return {r.value.lower() for r in rules_by_key().get(domain, []) if r.field == field}
+
+
+def rank_series(snapshot: Snapshot, domain: str, repo_type: str) -> list[dict]:
+    """Per year: the domain's created and cumulative counts and its rank among task categories."""
+    own_categories = _own_categories(domain, repo_type)
+    yearly = creation_series(snapshot, domain, repo_type, "year")
+    ranks = defaultdict(list)
+    for row in CategoryRank.objects.filter(snapshot=snapshot, repo_type=repo_type):
+        ranks[row.year].append(row)
+    series = []
+    for row in yearly:
+        year = int(row["period"])
+        others = [r for r in ranks.get(year, []) if r.category not in own_categories]
+        mine = sorted(
+            (r for r in ranks.get(year, []) if r.category in own_categories),
+            key=lambda r: r.rank_created,
+        )
+        series.append(
+            {
+                "year": year,
+                "created": row["created"],
+                "cumulative": row["cumulative"],
+                "rank_created": 1 + sum(r.created > row["created"] for r in others)
+                if row["created"]
+                else None,
+                "rank_cumulative": 1 + sum(r.cumulative > row["cumulative"] for r in others)
+                if row["cumulative"]
+                else None,
+                "categories_ranked": len(others) + 1,
+                "own_categories": ", ".join(
+                    f"{r.category} #{r.rank_created} ({r.created})" for r in mine
+                ),
+            }
+        )
+    return series
+
+
+def subdomain_share_series(
+    snapshot: Snapshot, domain: str, repo_type: str, period: str
+) -> list[dict]:
+    """Each sub-domain's share of the domain's cumulative repos (robotics/lerobot = LeRobot share)."""
+    parent = domain.split("/")[0]
+    children = [k for k in rules_by_key() if k.startswith(parent + "/")]
+    base = creation_series(snapshot, parent, repo_type, period)
+    child_series = {k: creation_series(snapshot, k, repo_type, period) for k in children}
+    rows = []
+    for i, row in enumerate(base):
+        entry = {
+            "period": row["period"],
+            "start": row["start"],
+            "domain_cumulative": row["cumulative"],
+        }
+        for key, series in child_series.items():
+            count = series[i]["cumulative"] if i < len(series) else 0
+            entry[f"{key}_cumulative"] = count
+            entry[f"{key}_share"] = _ratio(count, row["cumulative"])
+        rows.append(entry)
+    return rows
+
+
+def downloads_series(snapshot: Snapshot, domain: str, repo_type: str) -> list[dict]:
+    """The domain across every snapshot of the same kind up to this one (from snapshot deltas)."""
+    stats = (
+        DomainStat.objects.filter(
+            domain=domain,
+            repo_type=repo_type,
+            snapshot__simulated=snapshot.simulated,
+            snapshot__status=Snapshot.Status.READY,
+            snapshot__taken_on__lte=snapshot.taken_on,
+        )
+        .select_related("snapshot")
+        .order_by("snapshot__taken_on")
+    )
+    return [
+        {
+            "date": s.snapshot.taken_on.isoformat(),
+            "repos": s.repos,
+            "downloads_30d": s.downloads_30d,
+            "downloads_all_time": s.downloads_all_time,
+            "likes": s.likes,
+            "authors": s.authors,
+            "downloads_since_previous": s.downloads_since_previous,
+            "days_since_previous": s.days_since_previous,
+            "daily_downloads": s.downloads_since_previous / s.days_since_previous
+            if s.downloads_since_previous is not None and s.days_since_previous
+            else None,
+        }
+        for s in stats
+    ]
+
+
+def author_rows(snapshot: Snapshot, domain: str, repo_type: str, kind: str | None = None):
+    """Top organizations and independent authors (``kind``: "organization", "independent")."""
+    rows = TopAuthor.objects.filter(snapshot=snapshot, domain=domain, repo_type=repo_type)
+    if kind == "organization":
+        rows = rows.filter(is_organization=True)
+    elif kind == "independent":
+        rows = rows.filter(is_organization=False)
+    return rows.order_by("-is_organization", "rank")
+
+
+def author_dicts(rows) -> list[dict]:
+    return [
+        {
+            "rank": r.rank,
+            "author": r.author,
+            "kind": "organization" if r.is_organization else "independent",
+            "repos": r.repos,
+            "downloads_30d": r.downloads_30d,
+            "downloads_all_time": r.downloads_all_time,
+            "likes": r.likes,
+        }
+        for r in rows
+    ]
+
+
+def chart_rows(snapshot: Snapshot, key: str, chart: str, repo_type: str, period: str) -> list:
+    """Every chart's data by name: what the page draws, the exports and the API all use this."""
+    if chart == "creations":
+        return creation_series(snapshot, key, repo_type, period)
+    if chart == "ranks":
+        return rank_series(snapshot, key, repo_type)
+    if chart == "subdomains":
+        return subdomain_share_series(snapshot, key, repo_type, period)
+    if chart == "downloads":
+        return downloads_series(snapshot, key, repo_type)
+    if chart == "authors":
+        return author_dicts(author_rows(snapshot, key, repo_type))
+    raise UnknownDomain(f"no chart named {chart!r}")
+
+
+def category_rows(snapshot: Snapshot, repo_type: str, year: int | None = None):
+    rows = CategoryRank.objects.filter(snapshot=snapshot, repo_type=repo_type)
+    if year is None:
+        year = rows.order_by("-year").values_list("year", flat=True).first()
+    return rows.filter(Q(year=year)).order_by("rank_created", "category"), year

@@ -1,0 +1,35 @@
+"""Celery tasks (queue ``hub``): thin wrappers around growth.services, idempotent, taking ids."""
+
+from celery import shared_task
+from django.db import transaction
+
+from growth import services
+
+
+@shared_task(name="growth.crawl_hub_daily", acks_late=True)
+def crawl_hub_daily() -> int:
+    """Beat entry point: get or create today's live snapshot and queue its crawl."""
+    run = services.start_live_ingest()
+    transaction.on_commit(lambda: run_hub_ingest.apply_async(args=[run.pk], queue="hub"))
+    return run.pk
+
+
+@shared_task(
+    name="growth.run_hub_ingest",
+    acks_late=True,
+    # A crawl of the whole Hub takes hours; it checkpoints every page, so a limit only pauses it.
+    time_limit=24 * 60 * 60,
+    soft_time_limit=23 * 60 * 60,
+)
+def run_hub_ingest(run_id: int) -> str:
+    """Crawl (or resume crawling) one run; a finished run is left alone."""
+    return services.run_live_ingest(run_id).status
+
+
+@shared_task(name="growth.reaggregate", acks_late=True)
+def reaggregate(snapshot_id: int | None = None) -> int:
+    """Recompute aggregates of one snapshot, or of all of them (after a rule change)."""
+    if snapshot_id is not None:
+        services.aggregate_snapshot(snapshot_id)
+        return 1
+    return services.reaggregate_all()
