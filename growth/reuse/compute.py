@@ -115,6 +115,7 @@ class _Context:
     downloads: np.ndarray  # downloadsAllTime, int64
     likes: np.ndarray
     author: np.ndarray  # author code
+    author_names: pa.Array  # name of each author code
     organization: np.ndarray  # bool per row
     created_year: np.ndarray  # int, -1 when unknown
     tree: object
@@ -211,6 +212,7 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None) -> _Context:
         downloads=downloads,
         likes=_filled(table["likes"]),
         author=history_author[latest_rows],
+        author_names=author_names,
         organization=history_organization[latest_rows],
         created_year=created.to_numpy(zero_copy_only=False),
         tree=model_tree(table, is_model),
@@ -525,13 +527,46 @@ def _domain_metrics(ctx: _Context, key: str, mask: np.ndarray) -> dict:
     }
 
 
+def _citation_table(ctx: _Context, masks: dict) -> pa.Table:
+    """Citations that touch a domain (the dataset or the citing model is in one), for storage."""
+    cites = ctx.citations
+    in_any = np.zeros(ctx.table.num_rows, dtype=bool)
+    for mask in masks.values():
+        in_any |= mask
+    keep = in_any[cites.dataset] | in_any[cites.model]
+    model, dataset = cites.model[keep], cites.dataset[keep]
+    take = pa.array(model)
+
+    def names(rows):
+        return ctx.author_names.take(pa.array(ctx.author[rows]))
+
+    return pa.table(
+        {
+            "dataset_id": ctx.ids.take(pa.array(dataset)),
+            "dataset_author": names(dataset),
+            "model_id": ctx.ids.take(take),
+            "model_author": names(model),
+            "downloads": pc.fill_null(ctx.table["downloads"].take(take), 0),
+            "downloads_all_time": pa.array(ctx.downloads[model]),
+            "likes": pa.array(ctx.likes[model]),
+            "pipeline_tag": pc.fill_null(ctx.table["pipeline_tag"].take(take), ""),
+            "library_name": pc.fill_null(ctx.table["library_name"].take(take), ""),
+        }
+    )
+
+
 def compute_reuse_metrics(
     history: pa.Table,
     rules: list[Rule] | tuple[Rule, ...] = DEFAULT_RULES,
     domains: list[str] | None = None,
     as_of: dt.date | None = None,
+    include_citations: bool = False,
 ) -> dict:
-    """``{"snapshot_date": iso, "domains": {key: metrics}}`` for the checked snapshot table."""
+    """``{"snapshot_date": iso, "domains": {key: metrics}}`` for the checked snapshot table.
+
+    ``include_citations`` adds ``"citations"``: a table of the model -> dataset citations that
+    touch a domain (what ``DatasetCitation`` stores).
+    """
     history = check_history(history)
     keys = domain_keys(rules)
     if domains:

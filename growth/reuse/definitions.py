@@ -13,16 +13,16 @@ class Metric:
     key: str  # path in the domain's metrics dict, dots for nesting
     label: str
     definition: str
-    kind: str = "number"  # number | share | count | days
+    kind: str = "number"  # number | share (a fraction) | index (Gini, HHI) | count | days
 
 
 CORE = (
     Metric("repos", "Repos", "Repos of the domain in the snapshot (models, datasets and any other repo type the domain rules match).", "count"),
     Metric("downloads_total", "Downloads (all time)", "X = sum of downloadsAllTime over the domain's repos (null counts as 0).", "count"),
-    Metric("gini_downloads", "Gini of downloads", "Gini coefficient of downloadsAllTime over the domain's repos, zeros included: sum_i sum_j |x_i - x_j| / (2 n^2 mean). 0 = all equal; null when X = 0 or n = 0.", "share"),
+    Metric("gini_downloads", "Gini of downloads", "Gini coefficient of downloadsAllTime over the domain's repos, zeros included: sum_i sum_j |x_i - x_j| / (2 n^2 mean). 0 = all equal; null when X = 0 or n = 0.", "index"),
     Metric("top1pct_share_downloads", "Top 1% share", "Share of X held by the ceil(1% of n) repos with the most downloads. Null when X = 0.", "share"),
     Metric("share_under_200_downloads", "Share under 200 downloads", "Fraction of the domain's repos with downloadsAllTime < 200. Null when n = 0.", "share"),
-    Metric("hhi_authors", "HHI of authors", "Herfindahl-Hirschman index: sum over authors of (author's downloads / X)^2, in [1/authors, 1]. Null when X = 0.", "share"),
+    Metric("hhi_authors", "HHI of authors", "Herfindahl-Hirschman index: sum over authors of (author's downloads / X)^2, in [1/authors, 1]. Null when X = 0.", "index"),
     Metric("derivatives_total", "Derivative models", "Models anywhere in the snapshot whose baseModels names a model of the domain as a parent (direct children, each counted once).", "count"),
     Metric("dataset_reuse_ratio", "Dataset reuse ratio", "Fraction of the domain's datasets that at least one model of the snapshot cites with a dataset:<id> tag. Null when the domain has no dataset.", "share"),
     Metric("declaration_rate", "Declaration rate", "Fraction of the domain's models that cite at least one dataset (a dataset:<id> tag, whether or not that dataset is in the snapshot). Null when the domain has no model. Read it beside the reuse ratio: undeclared training data biases reuse down.", "share"),
@@ -30,11 +30,11 @@ CORE = (
 
 DETAIL = (
     Metric("concentration.downloads.top0_01pct_share", "Top 0.01% share (downloads)", "Share of X held by the ceil(0.01% of n) most downloaded repos (the report's 'top 200 models = 0.01%' measure).", "share"),
-    Metric("concentration.downloads.gini_positive", "Gini of downloads, repos with > 0", "Gini over the repos with at least one download; the zeros dominate the plain Gini.", "share"),
+    Metric("concentration.downloads.gini_positive", "Gini of downloads, repos with > 0", "Gini over the repos with at least one download; the zeros dominate the plain Gini.", "index"),
     Metric("concentration.downloads.effective_authors", "Effective number of authors", "1 / HHI of authors: how many equal-sized authors would give the same concentration.", "number"),
     Metric("concentration.likes.top1pct_share", "Top 1% share (likes)", "Share of all likes held by the ceil(1% of n) most liked repos.", "share"),
-    Metric("concentration.likes.gini", "Gini of likes", "Gini coefficient of likes over the domain's repos, zeros included.", "share"),
-    Metric("concentration.likes.hhi_authors", "HHI of authors (likes)", "Sum over authors of the square of their share of all likes.", "share"),
+    Metric("concentration.likes.gini", "Gini of likes", "Gini coefficient of likes over the domain's repos, zeros included.", "index"),
+    Metric("concentration.likes.hhi_authors", "HHI of authors (likes)", "Sum over authors of the square of their share of all likes.", "index"),
     Metric("derivatives.direct", "Direct derivatives (all declarations)", "Models with a parent in the domain, declared in baseModels or in a base_model:<relation>:<id> tag.", "count"),
     Metric("derivatives.descendants_total", "Transitive descendants", "Models reachable from a domain model by one or more child->parent edges (children, grandchildren...), each counted once; cycle-safe.", "count"),
     Metric("derivatives.max_depth", "Depth", "Largest generation among the descendants; a node's generation is its shortest distance in edges from the nearest domain model.", "count"),

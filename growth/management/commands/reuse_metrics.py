@@ -48,10 +48,23 @@ class Command(BaseCommand):
             help="only this domain key (e.g. robotics, science/biology); repeatable",
         )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument(
+            "--store",
+            action="store_true",
+            help="also store the metrics of the file's latest date in the database (the only "
+            "option that needs one); --all-dates stores every date of the file",
+        )
+        parser.add_argument("--all-dates", action="store_true", help="with --store: every date")
 
-    def handle(self, *args, snapshot, domain, json: bool, **options):
+    def handle(self, *args, snapshot, domain, json: bool, store: bool, all_dates: bool, **options):
         try:
-            result = compute_reuse_metrics(load_history(snapshot), domains=domain)
+            history = load_history(snapshot)
+            result = compute_reuse_metrics(history, domains=domain)
+            if store:
+                from growth.reuse.services import reuse_metrics_store_file
+
+                stored = reuse_metrics_store_file(snapshot, all_dates=all_dates)
+                self.stderr.write(f"stored reuse metrics of {', '.join(map(str, stored))}")
         except (SnapshotError, UnknownDomain) as exc:
             raise CommandError(str(exc), returncode=2) from exc
         if json:
