@@ -576,7 +576,11 @@ def compute_reuse_metrics(
         keys = [k for k in keys if k in domains]
     ctx = _build_context(history, rules, as_of)
     latest = ctx.history_day == (ctx.snapshot_date - dt.date(1970, 1, 1)).days
-    return {
+    masks = {key: ctx.history_masks[key][latest] for key in keys}
+    result = {
         "snapshot_date": ctx.snapshot_date.isoformat(),
-        "domains": {key: _domain_metrics(ctx, key, ctx.history_masks[key][latest]) for key in keys},
+        "domains": {key: _domain_metrics(ctx, key, masks[key]) for key in keys},
     }
+    if include_citations:
+        result["citations"] = _citation_table(ctx, masks)
+    return result

@@ -110,12 +110,15 @@ def reuse_metrics_store_file(
     return wanted
 
 
-def reuse_metrics_schedule(*, path: str | None = None, snapshot_date: dt.date | None = None):
+def reuse_metrics_schedule(
+    *, path: str | None = None, snapshot_date: dt.date | None = None, all_dates: bool = False
+) -> None:
     """Queue the computation on the ``hub`` queue once the current transaction commits."""
-    from .tasks import reuse_metrics_compute
+    from .tasks import QUEUE, reuse_metrics_compute
 
     kwargs = {
         "path": str(path) if path else None,
         "snapshot_date": snapshot_date.isoformat() if snapshot_date else None,
+        "all_dates": all_dates,
     }
-    transaction.on_commit(lambda: reuse_metrics_compute.apply_async(kwargs=kwargs))
+    transaction.on_commit(lambda: reuse_metrics_compute.apply_async(kwargs=kwargs, queue=QUEUE))

@@ -1,4 +1,8 @@
-"""Celery task: compute and store the reuse metrics of a snapshot, on the ``hub`` queue."""
+"""Celery task: compute and store the reuse metrics of a snapshot, on the ``hub`` queue.
+
+Queue it with ``services.reuse_metrics_schedule`` (which names the queue), or route
+``growth.*`` tasks to ``hub`` in ``task_routes``.
+"""
 
 import datetime as dt
 import logging
@@ -12,8 +16,10 @@ from .services import reuse_metrics_store_file
 
 logger = logging.getLogger(__name__)
 
+QUEUE = "hub"
 
-@shared_task(name="growth.reuse_metrics_compute", queue="hub", ignore_result=False)
+
+@shared_task(name="growth.reuse_metrics_compute", ignore_result=False)
 def reuse_metrics_compute(
     path: str | None = None, snapshot_date: str | None = None, all_dates: bool = False
 ) -> dict:
