@@ -108,7 +108,7 @@ def model_tree(table: pa.Table, is_model: np.ndarray) -> ModelTree:
     parent_ids = pc.struct_field(pc.list_flatten(models), "id")
     child_rows = pc.list_parent_indices(models).to_numpy(zero_copy_only=False).astype(np.int64)
     rel = relation_codes(pc.struct_field(base, "relation"))
-    parents.append(_row_of(parent_ids, model_ids, model_rows))
+    parents.append(parent_ids)
     children.append(child_rows)
     relations.append(rel[child_rows])
     declared.append(np.ones(child_rows.size, dtype=bool))
@@ -123,13 +123,16 @@ def model_tree(table: pa.Table, is_model: np.ndarray) -> ModelTree:
     parts = pc.extract_regex(flat, rf"^(?:(?P<relation>{'|'.join(RELATIONS)}):)?(?P<id>.+)$")
     tag_parent = pc.struct_field(parts, "id")
     tag_relation = relation_codes(pc.struct_field(parts, "relation"))
-    parents.append(_row_of(tag_parent, model_ids, model_rows))
+    parents.append(tag_parent)
     children.append(tag_rows)
     relations.append(tag_relation)
     declared.append(np.zeros(tag_rows.size, dtype=bool))
 
     child = np.concatenate(children)
-    parent = np.concatenate(parents)
+    # One hash table of the model ids for both kinds of declaration.
+    parent = _row_of(
+        pa.concat_arrays([p.cast(pa.string()) for p in parents]), model_ids, model_rows
+    )
     relation = np.concatenate(relations)
     from_base = np.concatenate(declared)
     keep = (parent >= 0) & is_model[child] & (child != parent)
