@@ -233,3 +233,7 @@ class TopAuthor(models.Model):
 
     def __str__(self):
         return f"{self.domain} {self.repo_type}s: #{self.rank} {self.author}"
+
+
+# The reuse metrics' models (issue 6) live in their own module.
+from growth.reuse_models import *  # noqa: E402, F403

@@ -33,3 +33,7 @@ def reaggregate(snapshot_id: int | None = None) -> int:
         services.aggregate_snapshot(snapshot_id)
         return 1
     return services.reaggregate_all()
+
+
+# The reuse metrics task (issue 6) lives in growth.reuse; importing it here registers it.
+from growth.reuse.tasks import reuse_metrics_compute  # noqa: E402, F401

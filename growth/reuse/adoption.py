@@ -1,0 +1,98 @@
+"""Adoption over time, from a history of snapshots (one row per repo per snapshot_date).
+
+The Hub has no download time series: ``downloadsAllTime`` is a running total and ``downloads`` a
+rolling 30-day count. Between two snapshots of a repo, taken ``g`` days apart:
+
+    interval downloads  = clip(A_t - A_prev, 0, W_t if g <= 30 else +inf)
+    daily downloads d_t = interval downloads / g
+
+where A is ``downloadsAllTime`` and W the 30-day ``downloads`` at t. The clip at 0 absorbs the
+Hub's occasional decreasing totals; the cap at W guards against recounts (no more can have
+happened in g <= 30 days than in the last 30). ``d_t`` is attributed to the later snapshot date.
+Same-day duplicates of a repo are ignored (zero-day gaps have no rate).
+
+Half-life of interest of a repo: ``t_peak`` is the first date where ``d_t`` is at its maximum
+(over the repo's history), and the half-life is the number of days from ``t_peak`` to the first
+later date where ``d_t <= d_peak / 2``. Repos that never fall that low within the history are
+"censored" (still in active interest) and left out of the median; repos with no download at all
+have no peak and are left out too.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_NEVER = np.iinfo(np.int64).max
+
+
+@dataclass
+class Intervals:
+    """One entry per pair of consecutive snapshots of the same repo."""
+
+    end_row: np.ndarray  # history row of the later snapshot
+    end_day: np.ndarray  # days since 1970-01-01 of the later snapshot
+    days: np.ndarray  # gap in days (> 0)
+    downloads: np.ndarray  # interval downloads (float)
+    rate: np.ndarray  # daily downloads
+    group_start: (
+        np.ndarray
+    )  # index of the first interval of each repo (intervals sorted by repo, day)
+
+
+def days_since_epoch(dates) -> np.ndarray:
+    return pc.cast(dates, pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False)
+
+
+def snapshot_intervals(history: pa.Table, day: np.ndarray) -> Intervals:
+    repo_type = pc.fill_null(history["repo_type"], "")
+    key = pc.binary_join_element_wise(repo_type, history["id"], "\x1f")
+    repo = pc.dictionary_encode(key).combine_chunks().indices.to_numpy(zero_copy_only=False)
+    total = pc.fill_null(history["downloadsAllTime"], 0).to_numpy(zero_copy_only=False)
+    window = pc.fill_null(history["downloads"], _NEVER).to_numpy(zero_copy_only=False)
+
+    order = np.lexsort((day, repo))
+    repo, d, total, window = repo[order], day[order], total[order], window[order]
+    gap = (d[1:] - d[:-1]).astype(np.int64)
+    valid = (repo[1:] == repo[:-1]) & (gap > 0)
+    delta = np.clip(total[1:] - total[:-1], 0, None).astype(np.float64)
+    delta = np.where(gap <= 30, np.minimum(delta, window[1:]), delta)
+
+    end_row = order[1:][valid]
+    repo_of_interval = repo[1:][valid]
+    first = np.ones(repo_of_interval.size, dtype=bool)
+    first[1:] = repo_of_interval[1:] != repo_of_interval[:-1]
+    downloads = delta[valid]
+    days = gap[valid]
+    return Intervals(
+        end_row=end_row,
+        end_day=d[1:][valid].astype(np.int64),
+        days=days,
+        downloads=downloads,
+        rate=downloads / np.maximum(days, 1),
+        group_start=np.flatnonzero(first),
+    )
+
+
+def peak_and_half_life(
+    rate: np.ndarray, day: np.ndarray, group_start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group (consecutive runs starting at ``group_start``, sorted by day): peak day, peak
+    rate, and half-life in days (NaN when censored or when the peak is 0)."""
+    m = rate.size
+    if m == 0:
+        empty = np.zeros(0)
+        return empty.astype(np.int64), empty, empty
+    group = np.zeros(m, dtype=np.int64)
+    group[group_start[1:]] = 1
+    group = np.cumsum(group)
+    position = np.arange(m, dtype=np.int64)
+    peak = np.maximum.reduceat(rate, group_start)
+    peak_pos = np.minimum.reduceat(np.where(rate == peak[group], position, _NEVER), group_start)
+    fallen = (position > peak_pos[group]) & (rate <= peak[group] / 2) & (peak[group] > 0)
+    half_pos = np.minimum.reduceat(np.where(fallen, position, _NEVER), group_start)
+    measured = half_pos != _NEVER
+    half_life = np.full(group_start.size, np.nan)
+    half_life[measured] = day[half_pos[measured]] - day[peak_pos[measured]]
+    return day[peak_pos], peak, half_life

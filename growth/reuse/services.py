@@ -1,0 +1,124 @@
+"""Writes: compute the reuse metrics of a snapshot and store them (one row per date and domain)."""
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import pyarrow as pa
+from django.conf import settings
+from django.db import transaction
+
+from growth.domains import DEFAULT_RULES
+from growth.reuse_models import DatasetCitation, ReuseMetrics
+from growth.snapshot import SnapshotError
+
+from .compute import compute_reuse_metrics, load_history
+
+logger = logging.getLogger(__name__)
+
+# History series are rebuilt from the stored rows of each date, so a row keeps only its own date.
+_SERIES = (("concentration", "over_time"), ("adoption", "daily_downloads"))
+CITATION_BATCH = 2000
+
+
+def snapshot_dir() -> Path:
+    """Where snapshot files named ``<YYYY-MM-DD>.parquet`` are looked up by date."""
+    return Path(getattr(settings, "HUB_SNAPSHOT_DIR", settings.STORAGE_ROOT / "hub" / "snapshots"))
+
+
+def snapshot_path_for(snapshot_date: dt.date) -> Path:
+    return snapshot_dir() / f"{snapshot_date.isoformat()}.parquet"
+
+
+def _storable(metrics: dict) -> dict:
+    """The metrics of one date: the history series replaced by their value on that date."""
+    stored = {**metrics}
+    date = metrics["snapshot_date"]
+    for group, series in _SERIES:
+        values = [entry for entry in metrics[group][series] if entry["date"] == date]
+        stored[group] = {k: v for k, v in metrics[group].items() if k != series}
+        stored[group][f"{series}_at_date"] = values[0] if values else None
+    return stored
+
+
+def reuse_metrics_store(
+    snapshot_date: dt.date, table: pa.Table, *, rules=DEFAULT_RULES, source: str = ""
+) -> list[ReuseMetrics]:
+    """Compute every domain's metrics for ``snapshot_date`` from ``table`` and store them.
+
+    ``table`` is a snapshot table holding that date (and possibly earlier ones, used for the
+    adoption metrics). Idempotent: the rows and citations of that date are replaced, and domains
+    that the rules no longer define are removed for that date.
+    """
+    result = compute_reuse_metrics(table, rules, as_of=snapshot_date, include_citations=True)
+    if result["snapshot_date"] != snapshot_date.isoformat():
+        raise SnapshotError(
+            f"{source or 'snapshot'}: no rows for {snapshot_date.isoformat()} "
+            f"(the latest date on or before it is {result['snapshot_date']})"
+        )
+    citations = result["citations"].to_pylist()
+    with transaction.atomic():
+        rows = []
+        for domain, metrics in result["domains"].items():
+            row, _ = ReuseMetrics.objects.update_or_create(
+                snapshot_date=snapshot_date,
+                domain=domain,
+                defaults={"metrics": _storable(metrics), "source": str(source)[:500]},
+            )
+            rows.append(row)
+        ReuseMetrics.objects.filter(snapshot_date=snapshot_date).exclude(
+            domain__in=list(result["domains"])
+        ).delete()
+        DatasetCitation.objects.filter(snapshot_date=snapshot_date).delete()
+        DatasetCitation.objects.bulk_create(
+            (DatasetCitation(snapshot_date=snapshot_date, **c) for c in citations),
+            batch_size=CITATION_BATCH,
+        )
+    logger.info(
+        "stored reuse metrics of %s: %d domains, %d citations",
+        snapshot_date, len(rows), len(citations),
+    )  # fmt: skip
+    return rows
+
+
+def reuse_metrics_store_file(
+    path: str | Path | None = None,
+    snapshot_date: dt.date | None = None,
+    *,
+    all_dates: bool = False,
+    rules=DEFAULT_RULES,
+) -> list[dt.date]:
+    """Store the metrics of a snapshot file: its latest date, ``snapshot_date``, or every date.
+
+    With only ``snapshot_date``, the file is ``snapshot_path_for(snapshot_date)``. Returns the
+    dates stored. Raises ``SnapshotError`` for unusable input.
+    """
+    if path is None:
+        if snapshot_date is None:
+            raise SnapshotError("give a snapshot file or a snapshot date")
+        path = snapshot_path_for(snapshot_date)
+    table = load_history(path)
+    dates = sorted(set(table["snapshot_date"].to_pylist()) - {None})
+    if snapshot_date is not None:
+        wanted = [snapshot_date]
+    elif all_dates:
+        wanted = dates
+    else:
+        wanted = dates[-1:]
+    for date in wanted:
+        reuse_metrics_store(date, table, rules=rules, source=str(path))
+    return wanted
+
+
+def reuse_metrics_schedule(
+    *, path: str | None = None, snapshot_date: dt.date | None = None, all_dates: bool = False
+) -> None:
+    """Queue the computation on the ``hub`` queue once the current transaction commits."""
+    from .tasks import QUEUE, reuse_metrics_compute
+
+    kwargs = {
+        "path": str(path) if path else None,
+        "snapshot_date": snapshot_date.isoformat() if snapshot_date else None,
+        "all_dates": all_dates,
+    }
+    transaction.on_commit(lambda: reuse_metrics_compute.apply_async(kwargs=kwargs, queue=QUEUE))

@@ -1,0 +1,14 @@
+"""URLs of the reuse pages; the project includes them with
+``path("growth/reuse/", include("growth.reuse_urls"))``."""
+
+from django.urls import path
+
+from growth.reuse import views
+
+app_name = "reuse"
+
+urlpatterns = [
+    path("", views.reuse_index, name="index"),
+    path("datasets/<path:repo_id>/", views.reuse_dataset, name="dataset"),
+    path("domains/<path:domain>/", views.reuse_domain, name="domain"),
+]
