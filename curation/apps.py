@@ -8,6 +8,7 @@ class CurationConfig(AppConfig):
     def ready(self):
         # The platform-wide system checks live in config/; registering them needs an app's ready().
         from config import checks  # noqa: F401
+
         # Register the inference check's Celery task with every worker (autodiscovery only looks
         # for curation/tasks.py).
         from curation.inference import tasks  # noqa: F401
