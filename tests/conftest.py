@@ -26,6 +26,10 @@ from curation.services import lab_get_or_create, user_create
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
+# The environment as the suite was started, before any test module's import changed it (fixture
+# builders switch huggingface_hub to offline mode, for instance): workers start from this, the way
+# a deployed worker starts from its own configuration.
+STARTING_ENVIRONMENT = dict(os.environ)
 
 
 def database_url_of(settings_dict) -> str:
@@ -45,7 +49,7 @@ def worker_environment(**overrides) -> dict:
     from django.db import connection
 
     env = {
-        **os.environ,
+        **STARTING_ENVIRONMENT,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DATABASE_URL": database_url_of(connection.settings_dict),
         "STORAGE_ROOT": str(settings.STORAGE_ROOT),
