@@ -6,6 +6,7 @@
 - ``ARCHIVE_MAX_RATIO``         highest compression ratio of any member (zip-bomb guard)
 - ``UPLOAD_MAX_BYTES``          largest single upload (file or archive)
 - ``UPLOAD_CHUNK_BYTES``        chunk size the web uploader uses
+- ``CATALOGUE_CACHE_SECONDS``   how long catalogue counts are cached (0: never); publishing clears them
 """
 
 import os
@@ -53,3 +54,7 @@ def upload_chunk_bytes() -> int:
 def work_root() -> Path:
     """Working folders (materialised datasets, upload parts) live under STORAGE_ROOT."""
     return Path(settings.STORAGE_ROOT) / "curation"
+
+
+def catalogue_cache_seconds() -> int:
+    return int(_setting("CATALOGUE_CACHE_SECONDS", 60))
