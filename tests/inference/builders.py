@@ -255,3 +255,27 @@ def make_tiny_act(folder: Path, dataset_root: Path) -> Path:
     )
     config.input_features, config.output_features = _features_of(dataset_root)
     return _save_with_processors(ACTPolicy(config).eval(), dataset_root, folder)
+
+
+def make_tiny_diffusion(folder: Path, dataset_root: Path) -> Path:
+    """A randomly initialised diffusion policy: small U-Net, 2 denoising steps, no crop."""
+    import torch
+    from lerobot.policies.diffusion.configuration_diffusion import DiffusionConfig
+    from lerobot.policies.diffusion.modeling_diffusion import DiffusionPolicy
+
+    torch.manual_seed(0)
+    config = DiffusionConfig(
+        crop_shape=None,
+        pretrained_backbone_weights=None,
+        use_group_norm=True,
+        down_dims=(16, 32),
+        diffusion_step_embed_dim=16,
+        n_groups=4,
+        num_inference_steps=2,
+        horizon=8,
+        n_action_steps=4,
+        device="cpu",
+        push_to_hub=False,
+    )
+    config.input_features, config.output_features = _features_of(dataset_root)
+    return _save_with_processors(DiffusionPolicy(config).eval(), dataset_root, folder)

@@ -54,6 +54,11 @@ def act(artefacts, dataset) -> Path:
     return builders.make_tiny_act(artefacts / "act", dataset)
 
 
+@pytest.fixture(scope="session")
+def diffusion(artefacts, dataset) -> Path:
+    return builders.make_tiny_diffusion(artefacts / "diffusion", dataset)
+
+
 @pytest.fixture
 def damaged_copy(smolvla, tmp_path):
     """A fresh copy of the SmolVLA folder that a test may break."""

@@ -110,6 +110,15 @@ def test_act_runs_and_is_deterministic(dataset, act):
     assert report.control["n_action_steps"] == 4
 
 
+def test_diffusion_runs_with_its_observation_history(dataset, diffusion):
+    report = check_policy(dataset, str(diffusion), **FAST)
+    assert report.status == OK, report.error
+    assert report.policy_info["n_obs_steps"] == 2
+    assert report.outputs["chunk_shape"] == [1, 4, 6]  # n_action_steps of the 8-step horizon
+    assert report.determinism["method"] == "fixed noise tensor"
+    assert report.determinism["identical"] and report.determinism["depends_on_noise"]
+
+
 def test_policy_that_does_not_fit_is_not_run(other_dataset, smolvla):
     report = check_policy(other_dataset, str(smolvla), **FAST)
     assert report.status == INCOMPATIBLE
@@ -298,3 +307,25 @@ def test_python_dash_m_prints_clean_json(dataset, smolvla):
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)  # lerobot's prints went to stderr
     assert report["status"] == "ok" and report["per_action"]["count"] == 3
+
+
+@pytest.mark.parametrize("policy_type", ["pi0", "pi05"])
+def test_pi_policies_say_what_the_environment_lacks(dataset, tmp_path, policy_type):
+    """lerobot 0.4.4 builds pi0/pi0.5 only with openpi's patched transformers: say so quickly,
+    instead of building a 3B-parameter model and failing after it."""
+    from lerobot.policies.factory import make_policy_config
+    from safetensors.torch import save_file
+
+    from tests.inference.builders import _features_of
+
+    config = make_policy_config(policy_type, push_to_hub=False, device="cpu")
+    config.input_features, config.output_features = _features_of(dataset)
+    config._save_pretrained(tmp_path)
+    save_file({}, tmp_path / "model.safetensors")
+
+    report = check_policy(dataset, str(tmp_path), **FAST)
+    if report.status == OK:  # an environment with openpi's transformers
+        pytest.skip("this environment can build pi0")
+    assert report.status == FAILED and report.policy_type == policy_type
+    assert report.fits  # the features fit: it is the environment that does not
+    assert "openpi" in report.error["message"] and "transformers" in report.error["message"]

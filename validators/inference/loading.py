@@ -224,6 +224,7 @@ def load_policy(
     if config is None:
         config = load_policy_config(reference, source)
     prepare_config(config, device, vlm_model)
+    check_policy_requirements(config)
     weights = _weights_file(reference, source)
     weight_keys = _safetensors_keys(weights)
     try:
@@ -282,6 +283,31 @@ def load_policy(
         processors_source="policy folder" if has_processors else "dataset stats",
         warnings=warnings,
     )
+
+
+# Policies built on openpi's PaliGemma need the transformers build patched by openpi.
+OPENPI_POLICIES = {"pi0", "pi05", "pi0_fast"}
+
+
+def check_policy_requirements(config) -> None:
+    """Fail fast, before building a multi-GB model, when this environment cannot run the policy."""
+    if config.type in OPENPI_POLICIES:
+        try:
+            from transformers.models.siglip import check
+
+            patched = check.check_whether_transformers_replace_is_installed_correctly()
+        except ImportError:
+            patched = False
+        if not patched:
+            import transformers
+
+            raise PolicyLoadError(
+                f"{config.type} needs the transformers build patched by openpi (`pip install "
+                "'lerobot[pi]'` installs transformers from git, branch fix/lerobot_openpi); this "
+                f"environment has transformers {transformers.__version__}, so lerobot "
+                f"{_lerobot_version()} refuses to build {config.type}. Run the check on a worker "
+                "with that build"
+            )
 
 
 def _safetensors_keys(weights: Path) -> set[str]:

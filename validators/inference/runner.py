@@ -194,6 +194,7 @@ def predict_chunk(policy, batch: dict[str, Any], noise=None):
         from lerobot.utils.constants import OBS_IMAGES
 
         batch = dict(batch)
+        batch.pop("action", None)  # the pre-processor leaves an empty action slot
         if policy.config.image_features:
             batch[OBS_IMAGES] = torch.stack(
                 [batch[key] for key in policy.config.image_features], dim=-4
