@@ -5,6 +5,8 @@ their lists are short (at most a few hundred periods). Long lists (snapshots, ca
 paginated with the project's page-number pagination.
 """
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -36,9 +38,51 @@ class SnapshotList(ReadOnly, generics.ListAPIView):
         return selectors.ready_snapshots()
 
 
+class RuleSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    value = serializers.CharField()
+    description = serializers.CharField()
+
+
+class DomainSummarySerializer(serializers.Serializer):
+    key = serializers.CharField()
+    is_subdomain = serializers.BooleanField()
+    datasets = serializers.IntegerField()
+    models = serializers.IntegerField()
+    dataset_share = serializers.FloatField(allow_null=True)
+    model_share = serializers.FloatField(allow_null=True)
+    rules = RuleSerializer(many=True)
+
+
+class DomainListSerializer(serializers.Serializer):
+    snapshot = serializers.IntegerField()
+    snapshot_date = serializers.DateField()
+    simulated = serializers.BooleanField()
+    results = DomainSummarySerializer(many=True)
+
+
+class ChartSerializer(serializers.Serializer):
+    domain = serializers.CharField()
+    chart = serializers.ChoiceField(choices=selectors.CHARTS)
+    repo_type = serializers.ChoiceField(choices=selectors.REPO_TYPE_NAMES)
+    period = serializers.ChoiceField(choices=selectors.PERIODS, allow_null=True)
+    snapshot = serializers.IntegerField()
+    snapshot_date = serializers.DateField()
+    source = serializers.CharField()
+    simulated = serializers.BooleanField(help_text="true when the data is synthetic (simulate_hub)")
+    definition = serializers.CharField()
+    results = serializers.ListField(child=serializers.DictField(), help_text="one row per point")
+
+
+SNAPSHOT_PARAMETER = OpenApiParameter(
+    "snapshot", OpenApiTypes.INT, description="snapshot id (default: the latest)"
+)
+
+
 class DomainList(ReadOnly, APIView):
     """Every domain and sub-domain with its repos and share of the Hub in a snapshot."""
 
+    @extend_schema(responses=DomainListSerializer, parameters=[SNAPSHOT_PARAMETER])
     def get(self, request):
         query = ChartQuery({**request.query_params.dict(), "domain": "robotics"})
         if query.snapshot is None:
@@ -74,6 +118,17 @@ class DomainList(ReadOnly, APIView):
 class ChartData(ReadOnly, APIView):
     """One chart's data: ``?domain=robotics&repo_type=dataset&period=year[&snapshot=ID]``."""
 
+    @extend_schema(
+        responses=ChartSerializer,
+        parameters=[
+            OpenApiParameter(
+                "domain", OpenApiTypes.STR, required=True, description="e.g. robotics/lerobot"
+            ),
+            OpenApiParameter("repo_type", OpenApiTypes.STR, enum=selectors.REPO_TYPE_NAMES),
+            OpenApiParameter("period", OpenApiTypes.STR, enum=selectors.PERIODS),
+            SNAPSHOT_PARAMETER,
+        ],
+    )
     def get(self, request, chart: str):
         if chart not in selectors.CHARTS:
             return Response({"errors": [f"chart must be one of {selectors.CHARTS}"]}, status=404)

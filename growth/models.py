@@ -96,7 +96,11 @@ class Snapshot(models.Model):
 class HubRepo(models.Model):
     """A repo as seen in one snapshot. Written in bulk only (COPY / executemany)."""
 
-    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="repos")
+    # No separate index: the unique constraint below starts with snapshot and serves lookups,
+    # and one index less makes bulk COPY faster.
+    snapshot = models.ForeignKey(
+        Snapshot, on_delete=models.CASCADE, related_name="repos", db_index=False
+    )
     repo_type = models.CharField(max_length=8, choices=REPO_TYPES)
     repo_id = models.CharField(max_length=300)
     author = models.CharField(max_length=200, blank=True, default="")

@@ -145,7 +145,7 @@ class Migration(migrations.Migration):
                 ('library_name', models.CharField(blank=True, default='', max_length=100)),
                 ('base_relation', models.CharField(blank=True, default='', max_length=20)),
                 ('base_models', models.TextField(blank=True, default='')),
-                ('snapshot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='repos', to='growth.snapshot')),
+                ('snapshot', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='repos', to='growth.snapshot')),
             ],
             options={
                 'constraints': [models.UniqueConstraint(fields=('snapshot', 'repo_type', 'repo_id'), name='growth_repo_once_per_snapshot')],
