@@ -68,8 +68,11 @@ def check_history(table: pa.Table, source: str = "snapshot") -> pa.Table:
         expected = SNAPSHOT_SCHEMA.field(name).type
         column = table[name]
         if column.type != expected:
+            # Dates and times may be truncated (a microsecond timestamp to ms, a timestamp to a
+            # date); numbers may not (an overflow or a fractional count is an error).
+            lossy_ok = pa.types.is_temporal(expected)
             try:
-                column = column.cast(expected)
+                column = column.cast(expected, safe=not lossy_ok)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
                 raise SnapshotError(
                     f"{source}: column {name!r} has type {table[name].type}, expected {expected}"

@@ -223,3 +223,31 @@ def test_wrong_column_type_is_refused():
     t = t.set_column(t.schema.get_field_index("tags"), "tags", pa.array(["not-a-list"]))
     with pytest.raises(SnapshotError, match="column 'tags' has type string"):
         compute_reuse_metrics(t)
+
+
+def test_finer_timestamps_and_narrower_integers_are_accepted():
+    rows = [robot_model("a/m", downloads_all=3)]
+    t = table(rows)
+    t = t.set_column(
+        t.schema.get_field_index("createdAt"),
+        "createdAt",
+        pa.array([1_700_000_000_123_456], pa.timestamp("us", tz="UTC")),
+    )
+    t = t.set_column(
+        t.schema.get_field_index("snapshot_date"),
+        "snapshot_date",
+        pa.array([1_772_323_200_000], pa.timestamp("ms")),  # 2026-03-01 as a timestamp
+    )
+    t = t.set_column(t.schema.get_field_index("likes"), "likes", pa.array([2], pa.int32()))
+    result = compute_reuse_metrics(t, domains=["robotics"])
+    assert result["snapshot_date"] == "2026-03-01"
+    assert result["domains"]["robotics"]["concentration"]["likes"]["total"] == 2
+
+
+def test_fractional_counts_are_refused():
+    t = table([robot_model("a/m", downloads_all=3)])
+    t = t.set_column(
+        t.schema.get_field_index("downloadsAllTime"), "downloadsAllTime", pa.array([2.5])
+    )
+    with pytest.raises(SnapshotError, match="column 'downloadsAllTime' has type double"):
+        compute_reuse_metrics(t)
