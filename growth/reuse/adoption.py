@@ -9,7 +9,7 @@ rolling 30-day count. Between two snapshots of a repo, taken ``g`` days apart:
 where A is ``downloadsAllTime`` and W the 30-day ``downloads`` at t. The clip at 0 absorbs the
 Hub's occasional decreasing totals; the cap at W guards against recounts (no more can have
 happened in g <= 30 days than in the last 30). ``d_t`` is attributed to the later snapshot date.
-Same-day duplicates of a repo are ignored (zero-day gaps have no rate).
+A repo listed twice on the same date is refused (``SnapshotError``).
 
 Half-life of interest of a repo: ``t_peak`` is the first date where ``d_t`` is at its maximum
 (over the repo's history), and the half-life is the number of days from ``t_peak`` to the first
@@ -18,11 +18,14 @@ later date where ``d_t <= d_peak / 2``. Repos that never fall that low within th
 have no peak and are left out too.
 """
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from growth.snapshot import SnapshotError
 
 _NEVER = np.iinfo(np.int64).max
 
@@ -41,6 +44,10 @@ class Intervals:
     )  # index of the first interval of each repo (intervals sorted by repo, day)
 
 
+def _iso(day: int) -> str:
+    return (dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat()
+
+
 def days_since_epoch(dates) -> np.ndarray:
     return pc.cast(dates, pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False)
 
@@ -55,7 +62,15 @@ def snapshot_intervals(history: pa.Table, day: np.ndarray) -> Intervals:
     order = np.lexsort((day, repo))
     repo, d, total, window = repo[order], day[order], total[order], window[order]
     gap = (d[1:] - d[:-1]).astype(np.int64)
-    valid = (repo[1:] == repo[:-1]) & (gap > 0)
+    same_repo = repo[1:] == repo[:-1]
+    twice = np.flatnonzero(same_repo & (gap == 0))
+    if twice.size:
+        first = history["id"][int(order[twice[0]])].as_py()
+        raise SnapshotError(
+            f"{twice.size} repo(s) appear more than once on the same snapshot_date "
+            f"(first: {first!r} on {_iso(int(d[twice[0]]))})"
+        )
+    valid = same_repo & (gap > 0)
     delta = np.clip(total[1:] - total[:-1], 0, None).astype(np.float64)
     delta = np.where(gap <= 30, np.minimum(delta, window[1:]), delta)
 

@@ -251,3 +251,25 @@ def test_fractional_counts_are_refused():
     )
     with pytest.raises(SnapshotError, match="column 'downloadsAllTime' has type double"):
         compute_reuse_metrics(t)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [robot_dataset("a/d"), robot_dataset("a/d")],  # a dataset twice on the latest date
+        [  # a model twice on an earlier date of the history
+            robot_model("a/m", date=DAY),
+            robot_model("a/m", date=DAY),
+            robot_model("a/m", date=DAY + dt.timedelta(days=1)),
+        ],
+    ],
+    ids=["dataset", "earlier-date"],
+)
+def test_repos_listed_twice_on_a_date_are_refused(rows):
+    with pytest.raises(SnapshotError, match=r"more than once on the same snapshot_date.*'a/"):
+        compute_reuse_metrics(table(rows))
+
+
+def test_a_model_and_a_dataset_may_share_an_id():
+    rows = [robot_model("a/x", downloads_all=1), robot_dataset("a/x", downloads_all=2)]
+    assert compute_reuse_metrics(table(rows))["domains"]["robotics"]["repos"] == 2
