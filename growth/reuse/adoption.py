@@ -52,10 +52,17 @@ def days_since_epoch(dates) -> np.ndarray:
     return pc.cast(dates, pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False)
 
 
-def snapshot_intervals(history: pa.Table, day: np.ndarray) -> Intervals:
+def repo_codes(history: pa.Table, single_date: bool) -> np.ndarray:
+    """An integer per repo (repo_type + id), the same on every date of the history."""
+    if single_date:  # every row is its own repo (duplicates are refused elsewhere)
+        return np.arange(history.num_rows, dtype=np.int64)
     repo_type = pc.fill_null(history["repo_type"], "")
     key = pc.binary_join_element_wise(repo_type, history["id"], "\x1f")
-    repo = pc.dictionary_encode(key).combine_chunks().indices.to_numpy(zero_copy_only=False)
+    encoded = pc.dictionary_encode(key).combine_chunks()
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def snapshot_intervals(history: pa.Table, day: np.ndarray, repo: np.ndarray) -> Intervals:
     total = pc.fill_null(history["downloadsAllTime"], 0).to_numpy(zero_copy_only=False)
     window = pc.fill_null(history["downloads"], _NEVER).to_numpy(zero_copy_only=False)
 
@@ -111,3 +118,34 @@ def peak_and_half_life(
     half_life = np.full(group_start.size, np.nan)
     half_life[measured] = day[half_pos[measured]] - day[peak_pos[measured]]
     return day[peak_pos], peak, half_life
+
+
+# --- downloads at a fixed age, for the age-matched Relative Adoption Metric ----------------------
+
+MILESTONE_DAYS = (7, 14, 30, 60, 90, 180, 365)
+AGE_TOLERANCE_DAYS = 7
+
+
+def downloads_at_age(
+    history: pa.Table, day: np.ndarray, repo: np.ndarray, age_days: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(repo codes, downloadsAllTime)`` of the repos seen ``age_days`` after their creation.
+
+    D_m(t) is read from the first snapshot taken on or after ``createdAt + t`` days, if it is at
+    most ``AGE_TOLERANCE_DAYS`` later (snapshots are not daily for every repo); repos without
+    such a snapshot, or without ``createdAt``, have no D_m(t).
+    """
+    created = pc.cast(pc.cast(history["createdAt"], pa.date32()), pa.int32())
+    created = pc.fill_null(created, np.iinfo(np.int32).min // 2).to_numpy(zero_copy_only=False)
+    late = day.astype(np.int64) - (created.astype(np.int64) + age_days)
+    eligible = (late >= 0) & (late <= AGE_TOLERANCE_DAYS)
+    rows = np.flatnonzero(eligible)
+    if not rows.size:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    # The earliest eligible snapshot of each repo.
+    rows = rows[np.lexsort((day[rows], repo[rows]))]
+    first = np.ones(rows.size, dtype=bool)
+    first[1:] = repo[rows][1:] != repo[rows][:-1]
+    rows = rows[first]
+    total = pc.fill_null(history["downloadsAllTime"], 0).to_numpy(zero_copy_only=False)
+    return repo[rows], total[rows].astype(np.int64)

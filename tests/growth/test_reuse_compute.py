@@ -273,3 +273,22 @@ def test_repos_listed_twice_on_a_date_are_refused(rows):
 def test_a_model_and_a_dataset_may_share_an_id():
     rows = [robot_model("a/x", downloads_all=1), robot_dataset("a/x", downloads_all=2)]
     assert compute_reuse_metrics(table(rows))["domains"]["robotics"]["repos"] == 2
+
+
+def test_age_matched_ram_reads_downloads_t_days_after_creation():
+    def created(days_before):
+        return dt.datetime.combine(DAY - dt.timedelta(days=days_before), dt.time(), tzinfo=dt.UTC)
+
+    rows = [
+        robot_model("bot/a-3B", downloads_all=100, created=created(7)),  # age 7 today
+        robot_model("bot/b-3B", downloads_all=300, created=created(10)),  # 3 days past age 7
+        robot_model("llm/c-3B", downloads_all=10**6, created=created(100)),  # 10 days past 90
+        robot_model("bot/d-3B", downloads_all=50, created=created(5)),  # not 7 days old yet
+    ]
+    at_age = compute_reuse_metrics(table(rows), domains=["robotics"])["domains"]["robotics"][
+        "adoption"
+    ]["ram"]["at_age"]
+    # age 7: D = 100 and 300, the top 10 of the 1-9B bucket, median 200 -> RAM 0.5 and 1.5
+    assert at_age["7"] == {"models": 2, "median_ram": 1.0, "at_or_above_1": 1}
+    assert at_age["90"] == {"models": 0, "median_ram": None, "at_or_above_1": 0}  # too late
+    assert at_age["14"]["models"] == 0
