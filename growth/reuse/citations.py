@@ -11,6 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .graph import rows_of_ids
+
 PREFIX = "dataset:"
 
 
@@ -36,10 +38,9 @@ def dataset_citations(table: pa.Table, is_model: np.ndarray, is_dataset: np.ndar
 
     dataset_rows = np.flatnonzero(is_dataset).astype(np.int64)
     dataset_ids = table["id"].combine_chunks().take(pa.array(dataset_rows))
-    position = pc.fill_null(pc.index_in(cited_ids, value_set=dataset_ids), -1)
-    position = position.to_numpy(zero_copy_only=False)
-    found = position >= 0
-    model, dataset = rows[found], dataset_rows[position[found]]
+    cited_rows = rows_of_ids(cited_ids, dataset_ids, dataset_rows, "dataset")
+    found = cited_rows >= 0
+    model, dataset = rows[found], cited_rows[found]
     # A model that lists the same dataset twice cites it once.
     key = np.unique(model * np.int64(n) + dataset)
     return Citations(model=key // n, dataset=key % n, declares=declares)

@@ -24,7 +24,14 @@ from growth.domains import DEFAULT_RULES, Rule, classify, domain_keys
 from growth.snapshot import SNAPSHOT_SCHEMA, SnapshotError, read_snapshot
 
 from . import measures
-from .adoption import days_since_epoch, peak_and_half_life, snapshot_intervals
+from .adoption import (
+    MILESTONE_DAYS,
+    days_since_epoch,
+    downloads_at_age,
+    peak_and_half_life,
+    repo_codes,
+    snapshot_intervals,
+)
 from .authors import encode_authors, organization_rows
 from .citations import dataset_citations
 from .graph import RELATION_NAMES, model_tree
@@ -68,8 +75,11 @@ def check_history(table: pa.Table, source: str = "snapshot") -> pa.Table:
         expected = SNAPSHOT_SCHEMA.field(name).type
         column = table[name]
         if column.type != expected:
+            # Dates and times may be truncated (a microsecond timestamp to ms, a timestamp to a
+            # date); numbers may not (an overflow or a fractional count is an error).
+            lossy_ok = pa.types.is_temporal(expected)
             try:
-                column = column.cast(expected)
+                column = column.cast(expected, safe=not lossy_ok)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
                 raise SnapshotError(
                     f"{source}: column {name!r} has type {table[name].type}, expected {expected}"
@@ -89,14 +99,8 @@ def check_history(table: pa.Table, source: str = "snapshot") -> pa.Table:
             raise SnapshotError(
                 f"{source}: {count} row(s) have a negative {name} (first: {example!r})"
             )
-    counts = table.group_by(["snapshot_date", "repo_type", "id"]).aggregate([([], "count_all")])
-    duplicated = counts.filter(pc.greater(counts["count_all"], 1))
-    if duplicated.num_rows:
-        first = duplicated.slice(0, 1).to_pylist()[0]
-        raise SnapshotError(
-            f"{source}: {duplicated.num_rows} repo(s) appear more than once on the same "
-            f"snapshot_date (first: {first['repo_type']} {first['id']!r} on {first['snapshot_date']})"
-        )
+    # Repos listed twice on one date are refused where the ids are hashed anyway: when models
+    # and datasets are looked up (graph.rows_of_ids) and when snapshots are paired (adoption).
     return table
 
 
@@ -123,6 +127,7 @@ class _Context:
     ram: np.ndarray  # float, NaN when undefined
     bucket: np.ndarray
     ram_reference: dict
+    ram_at_age: dict  # age in days -> RAM per row at that age (NaN when unknown)
     # history
     history_day: np.ndarray
     history_masks: dict
@@ -197,11 +202,37 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None) -> _Context:
         if reference[name] > 0:
             ram[members] = values / reference[name]
 
+    single_date = whole
+    repo = repo_codes(history, single_date)
     intervals = peak = half = last = None
-    if np.unique(day).size > 1:
-        intervals = snapshot_intervals(history, day)
+    if not single_date:
+        intervals = snapshot_intervals(history, day, repo)
         _, peak, half = peak_and_half_life(intervals.rate, intervals.end_day, intervals.group_start)
         last = intervals.end_row[np.r_[intervals.group_start[1:], intervals.rate.size] - 1]
+
+    # Age-matched RAM: D_m(t) against the median D_j(t) of the top 10 of the bucket, per t.
+    row_of_repo = np.full(int(repo.max()) + 1, -1, dtype=np.int64)
+    row_of_repo[repo[latest_rows]] = np.arange(latest_rows.size)
+    ram_at_age = {}
+    for age in MILESTONE_DAYS:
+        repos, values = downloads_at_age(history, day, repo, age)
+        rows = row_of_repo[repos]
+        keep = rows >= 0
+        rows, values = rows[keep], values[keep]
+        keep = is_model[rows]
+        rows, values = rows[keep], values[keep]
+        ram_t = np.full(table.num_rows, np.nan)
+        for code in range(len(BUCKETS)):
+            in_bucket = bucket[rows] == code
+            bucket_values = values[in_bucket]
+            if not bucket_values.size:
+                continue
+            k = min(10, bucket_values.size)
+            top = np.partition(bucket_values, bucket_values.size - k)[bucket_values.size - k :]
+            reference_t = float(np.median(top))
+            if reference_t > 0:
+                ram_t[rows[in_bucket]] = bucket_values / reference_t
+        ram_at_age[age] = ram_t
 
     return _Context(
         snapshot_date=dt.date(1970, 1, 1) + dt.timedelta(days=latest_day),
@@ -220,6 +251,7 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None) -> _Context:
         ram=ram,
         bucket=bucket,
         ram_reference=reference,
+        ram_at_age=ram_at_age,
         history_day=day,
         history_masks=history_masks,
         history_downloads=_filled(history["downloadsAllTime"]),
@@ -483,7 +515,17 @@ def _ram(ctx: _Context, models: np.ndarray) -> dict:
         }
     scored = models[~np.isnan(ram)]
     top = _top(np.nan_to_num(ctx.ram), scored, 5)
+    at_age = {}
+    for age, ram_t in ctx.ram_at_age.items():
+        values = ram_t[models]
+        values = values[~np.isnan(values)]
+        at_age[str(age)] = {
+            "models": int(values.size),
+            "median_ram": _num(np.median(values)) if values.size else None,
+            "at_or_above_1": int(np.count_nonzero(values >= 1)),
+        }
     return {
+        "at_age": at_age,
         "models_at_or_above_1": int(np.count_nonzero(ram >= 1)),
         "by_bucket": per_bucket,
         "top": [

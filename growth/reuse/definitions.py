@@ -47,7 +47,8 @@ DETAIL = (
     Metric("authors.independent_share_downloads", "Independent authors' share", "Share of X going to repos of independent authors (see REUSE.md for how an author is classified).", "share"),
     Metric("adoption.repo_half_life_days.median", "Half-life of interest (median)", "Median, over the domain's repos whose daily downloads fell to half their peak within the history, of the days from the peak to that fall.", "days"),
     Metric("adoption.half_life_days", "Half-life of the domain's downloads", "Days from the peak of the domain's summed daily downloads to the first later snapshot where they are at most half the peak (null while not reached).", "days"),
-    Metric("adoption.ram.models_at_or_above_1", "Models with RAM >= 1", "Models whose Relative Adoption Metric (downloadsAllTime / median downloadsAllTime of the top 10 models of their size bucket, over the whole snapshot) is at least 1.", "count"),
+    Metric("adoption.ram.at_age.30.median_ram", "Median RAM at 30 days (age-matched)", "ATOM's definition: D_m(30) / median D_j(30) of the top 10 models of m's size bucket, where D(30) is downloadsAllTime on the first snapshot 30 to 37 days after createdAt; median over the domain's models with such a snapshot.", "number"),
+    Metric("adoption.ram.models_at_or_above_1", "Models with RAM >= 1", "Models whose Relative Adoption Metric to date (downloadsAllTime / median downloadsAllTime of the top 10 models of their size bucket, over the whole snapshot) is at least 1.", "count"),
 )  # fmt: skip
 
 ALL = CORE + DETAIL

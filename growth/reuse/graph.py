@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from growth.snapshot import SnapshotError
+
 RELATIONS = ("finetune", "adapter", "quantized", "merge")
 UNKNOWN_RELATION = "unspecified"
 RELATION_NAMES = (*RELATIONS, UNKNOWN_RELATION)
@@ -28,14 +30,27 @@ def relation_codes(relations: pa.Array) -> np.ndarray:
     return pc.fill_null(index, len(RELATIONS)).to_numpy(zero_copy_only=False).astype(np.int8)
 
 
-def _row_of(ids: pa.Array, model_ids: pa.Array, model_rows: np.ndarray) -> np.ndarray:
-    """Snapshot row of each model id, -1 when the id is not a model of the snapshot."""
-    position = pc.fill_null(pc.index_in(ids, value_set=model_ids), -1)
+def rows_of_ids(queries: pa.Array, ids: pa.Array, rows: np.ndarray, what: str) -> np.ndarray:
+    """Snapshot row of each queried id among ``ids`` (the ids of ``rows``), -1 when absent.
+
+    One hash table serves both the lookups and the check that ``ids`` has no duplicate (a repo
+    listed twice on one date would be counted twice): ``ids`` are looked up in themselves first.
+    """
+    query = pa.concat_arrays([ids.cast(pa.string()), queries.cast(pa.string())])
+    position = pc.fill_null(pc.index_in(query, value_set=ids), -1)
     position = position.to_numpy(zero_copy_only=False)
-    rows = np.full(position.size, -1, dtype=np.int64)
+    own = position[: len(ids)]
+    duplicated = np.flatnonzero(own != np.arange(own.size))
+    if duplicated.size:
+        raise SnapshotError(
+            f"{duplicated.size} {what} id(s) appear more than once on the same snapshot_date "
+            f"(first: {ids[int(duplicated[0])].as_py()!r})"
+        )
+    position = position[len(ids) :]
+    found_rows = np.full(position.size, -1, dtype=np.int64)
     found = position >= 0
-    rows[found] = model_rows[position[found]]
-    return rows
+    found_rows[found] = rows[position[found]]
+    return found_rows
 
 
 @dataclass
@@ -130,8 +145,8 @@ def model_tree(table: pa.Table, is_model: np.ndarray) -> ModelTree:
 
     child = np.concatenate(children)
     # One hash table of the model ids for both kinds of declaration.
-    parent = _row_of(
-        pa.concat_arrays([p.cast(pa.string()) for p in parents]), model_ids, model_rows
+    parent = rows_of_ids(
+        pa.concat_arrays([p.cast(pa.string()) for p in parents]), model_ids, model_rows, "model"
     )
     relation = np.concatenate(relations)
     from_base = np.concatenate(declared)

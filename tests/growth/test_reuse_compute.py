@@ -223,3 +223,72 @@ def test_wrong_column_type_is_refused():
     t = t.set_column(t.schema.get_field_index("tags"), "tags", pa.array(["not-a-list"]))
     with pytest.raises(SnapshotError, match="column 'tags' has type string"):
         compute_reuse_metrics(t)
+
+
+def test_finer_timestamps_and_narrower_integers_are_accepted():
+    rows = [robot_model("a/m", downloads_all=3)]
+    t = table(rows)
+    t = t.set_column(
+        t.schema.get_field_index("createdAt"),
+        "createdAt",
+        pa.array([1_700_000_000_123_456], pa.timestamp("us", tz="UTC")),
+    )
+    t = t.set_column(
+        t.schema.get_field_index("snapshot_date"),
+        "snapshot_date",
+        pa.array([1_772_323_200_000], pa.timestamp("ms")),  # 2026-03-01 as a timestamp
+    )
+    t = t.set_column(t.schema.get_field_index("likes"), "likes", pa.array([2], pa.int32()))
+    result = compute_reuse_metrics(t, domains=["robotics"])
+    assert result["snapshot_date"] == "2026-03-01"
+    assert result["domains"]["robotics"]["concentration"]["likes"]["total"] == 2
+
+
+def test_fractional_counts_are_refused():
+    t = table([robot_model("a/m", downloads_all=3)])
+    t = t.set_column(
+        t.schema.get_field_index("downloadsAllTime"), "downloadsAllTime", pa.array([2.5])
+    )
+    with pytest.raises(SnapshotError, match="column 'downloadsAllTime' has type double"):
+        compute_reuse_metrics(t)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [robot_dataset("a/d"), robot_dataset("a/d")],  # a dataset twice on the latest date
+        [  # a model twice on an earlier date of the history
+            robot_model("a/m", date=DAY),
+            robot_model("a/m", date=DAY),
+            robot_model("a/m", date=DAY + dt.timedelta(days=1)),
+        ],
+    ],
+    ids=["dataset", "earlier-date"],
+)
+def test_repos_listed_twice_on_a_date_are_refused(rows):
+    with pytest.raises(SnapshotError, match=r"more than once on the same snapshot_date.*'a/"):
+        compute_reuse_metrics(table(rows))
+
+
+def test_a_model_and_a_dataset_may_share_an_id():
+    rows = [robot_model("a/x", downloads_all=1), robot_dataset("a/x", downloads_all=2)]
+    assert compute_reuse_metrics(table(rows))["domains"]["robotics"]["repos"] == 2
+
+
+def test_age_matched_ram_reads_downloads_t_days_after_creation():
+    def created(days_before):
+        return dt.datetime.combine(DAY - dt.timedelta(days=days_before), dt.time(), tzinfo=dt.UTC)
+
+    rows = [
+        robot_model("bot/a-3B", downloads_all=100, created=created(7)),  # age 7 today
+        robot_model("bot/b-3B", downloads_all=300, created=created(10)),  # 3 days past age 7
+        robot_model("llm/c-3B", downloads_all=10**6, created=created(100)),  # 10 days past 90
+        robot_model("bot/d-3B", downloads_all=50, created=created(5)),  # not 7 days old yet
+    ]
+    at_age = compute_reuse_metrics(table(rows), domains=["robotics"])["domains"]["robotics"][
+        "adoption"
+    ]["ram"]["at_age"]
+    # age 7: D = 100 and 300, the top 10 of the 1-9B bucket, median 200 -> RAM 0.5 and 1.5
+    assert at_age["7"] == {"models": 2, "median_ram": 1.0, "at_or_above_1": 1}
+    assert at_age["90"] == {"models": 0, "median_ram": None, "at_or_above_1": 0}  # too late
+    assert at_age["14"]["models"] == 0

@@ -183,3 +183,13 @@ def test_task_reports_bad_input_without_crashing(hub_worker, tmp_path):
     assert outcome["ok"] is False
     assert "no such file" in outcome["error"]
     assert not ReuseMetrics.objects.exists()
+
+
+@pytest.mark.django_db
+def test_command_store_option_fills_the_database(tmp_path, capsys):
+    from django.core.management import call_command
+
+    path = write(tmp_path / "history.parquet", history_rows())
+    call_command("reuse_metrics", "--snapshot", path, "--json", "--store", "--all-dates")
+    assert set(ReuseMetrics.objects.values_list("snapshot_date", flat=True)) == {DAY, D1}
+    assert '"domains"' in capsys.readouterr().out
