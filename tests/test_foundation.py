@@ -192,3 +192,11 @@ def test_login_is_rate_limited_per_account(lab_member, settings):
         for i in range(3)
     ]
     assert codes == [200, 200, 429]
+
+
+def test_user_gets_role_even_if_its_group_was_deleted(db):
+    from django.contrib.auth.models import Group
+
+    Group.objects.filter(name=roles.CURATOR).delete()
+    user = user_create(username="late-curator", password=PASSWORD, roles=[roles.CURATOR])
+    assert roles.is_curator(user)

@@ -18,7 +18,9 @@ def user_create(
     user = get_user_model().objects.create_user(
         username=username, password=password, email=email, **extra
     )
-    user.groups.set(Group.objects.filter(name__in=roles))
+    # get_or_create: the groups come from a data migration, but a deleted group must not silently
+    # leave a new user without a role.
+    user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
     if lab is not None:
         lab.members.add(user)
     return user
