@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import numpy as np
@@ -93,6 +94,16 @@ def hub_base_type():
     return SNAPSHOT_SCHEMA.field("baseModels").type
 
 
+def _csv_chunk(rows: pa.Table, start: int) -> bytes:
+    buffer = io.BytesIO()
+    pacsv.write_csv(
+        rows.slice(start, COPY_CHUNK_ROWS),
+        buffer,
+        write_options=pacsv.WriteOptions(include_header=False),
+    )
+    return buffer.getvalue()
+
+
 def write_repo_rows(snapshot_id: int, table: pa.Table) -> int:
     """Bulk-insert snapshot rows into an empty snapshot. Returns the number of rows written."""
     rows = _db_columns(snapshot_id, table)
@@ -101,15 +112,17 @@ def write_repo_rows(snapshot_id: int, table: pa.Table) -> int:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
-            with raw.copy(f"COPY {target} ({quoted}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy_sql = f"COPY {target} ({quoted}) FROM STDIN WITH (FORMAT csv)"
+            # Encode the next chunk (Arrow's C++ writer, no GIL) while PostgreSQL ingests this one.
+            with raw.copy(copy_sql) as copy, ThreadPoolExecutor(max_workers=1) as encoder:
+                pending = None
                 for start in range(0, rows.num_rows, COPY_CHUNK_ROWS):
-                    buffer = io.BytesIO()
-                    pacsv.write_csv(
-                        rows.slice(start, COPY_CHUNK_ROWS),
-                        buffer,
-                        write_options=pacsv.WriteOptions(include_header=False),
-                    )
-                    copy.write(buffer.getvalue())
+                    following = encoder.submit(_csv_chunk, rows, start)
+                    if pending is not None:
+                        copy.write(pending.result())
+                    pending = following
+                if pending is not None:
+                    copy.write(pending.result())
         else:
             placeholders = ", ".join(["%s"] * len(REPO_COLUMNS))
             # Table and column names are ours (model metadata), values are parameters.
