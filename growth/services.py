@@ -34,7 +34,7 @@ from growth.models import (
     Snapshot,
     TopAuthor,
 )
-from growth.snapshot import SNAPSHOT_SCHEMA, SnapshotError, read_snapshot
+from growth.snapshot import REQUIRED_COLUMNS, SNAPSHOT_SCHEMA, SnapshotError, read_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -304,12 +304,11 @@ def _validate_rows(table: pa.Table, path) -> tuple[pa.Table, list[str]]:
     repo_type = pc.fill_null(table["repo_type"].cast(pa.string()), "")
     ids = pc.fill_null(table["id"].cast(pa.string()), "")
     good = pc.and_(pc.is_in(repo_type, pa.array(["model", "dataset"])), pc.not_equal(ids, ""))
-    good = pc.and_(good, pc.is_valid(table["snapshot_date"]))
     bad = np.nonzero(~good.to_numpy(zero_copy_only=False))[0]
     for row in bad[:20]:
         problems.append(
             f"{path}: row {row}: skipped (repo_type={repo_type[row].as_py()!r}, "
-            f"id={ids[row].as_py()!r}, snapshot_date={table['snapshot_date'][row].as_py()!r})"
+            f"id={ids[row].as_py()!r})"
         )
     if len(bad) > 20:
         problems.append(f"{path}: ... and {len(bad) - 20} more rows skipped for the same reasons")
@@ -328,27 +327,37 @@ def import_snapshot_file(
     metadata says so (``simulate_hub`` writes it). A date already imported from the same source is
     skipped unless ``replace``; a half-loaded one (an interrupted import) is always reloaded.
     """
-    table = read_snapshot(path)
-    metadata = pq.read_schema(path).metadata or {}
+    # One date at a time (row-group filtering), so a long history never sits in memory at once.
+    dates_column = read_snapshot(path, ["snapshot_date"])["snapshot_date"]
+    schema = pq.read_schema(path)
+    missing = [name for name in REQUIRED_COLUMNS if name not in schema.names]
+    if missing:
+        raise SnapshotError(
+            f"{path}: missing column(s) {missing}; a snapshot needs {list(REQUIRED_COLUMNS)}"
+        )
     if simulated is None:
-        simulated = metadata.get(SIMULATED_METADATA_KEY, b"") == b"true"
+        simulated = (schema.metadata or {}).get(SIMULATED_METADATA_KEY, b"") == b"true"
     source = Snapshot.Source.SIMULATED if simulated else Snapshot.Source.IMPORT
-    try:
-        table = table.cast(SNAPSHOT_SCHEMA)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise SnapshotError(f"{path}: columns have the wrong types ({exc})") from exc
-    table, problems = _validate_rows(table, path)
-    for problem in problems:
-        report(problem)
-
-    dates = sorted(d for d in pc.unique(table["snapshot_date"]).to_pylist() if d is not None)
+    undated = dates_column.null_count
+    if undated:
+        report(f"{path}: {undated} row(s) without snapshot_date skipped")
+    dates = sorted(d for d in pc.unique(dates_column).to_pylist() if d is not None)
     if not dates:
         raise SnapshotError(f"{path}: no rows to import")
     snapshots = []
     previous_table = None
     previous = None
     for taken_on in dates:
-        day = table.filter(pc.equal(table["snapshot_date"], pa.scalar(taken_on, pa.date32())))
+        day = pq.read_table(
+            path, columns=list(REQUIRED_COLUMNS), filters=[("snapshot_date", "=", taken_on)]
+        )
+        try:
+            day = day.cast(SNAPSHOT_SCHEMA)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise SnapshotError(f"{path}: columns have the wrong types ({exc})") from exc
+        day, problems = _validate_rows(day, f"{path}: {taken_on}")
+        for problem in problems:
+            report(problem)
         day, dropped = _dedupe(day)
         if dropped:
             report(f"{path}: {taken_on}: {dropped} repeated (repo_type, id) rows ignored")

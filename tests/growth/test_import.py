@@ -259,3 +259,23 @@ def test_category_ranks_and_domain_rank(tmp_path):
         ("translation", 2),
         ("robotics", 3),
     ]
+
+
+def test_wrong_column_types_and_undated_rows(tmp_path):
+    good = pa.Table.from_pylist(
+        [repo("a/one"), repo("b/two", snapshot_date=None)], schema=SNAPSHOT_SCHEMA
+    )
+    path = tmp_path / "undated.parquet"
+    pq.write_table(good, path)
+    messages = []
+    (snapshot,) = services.import_snapshot_file(path, report=messages.append)
+    assert HubRepo.objects.filter(snapshot=snapshot).count() == 1
+    assert any("1 row(s) without snapshot_date skipped" in m for m in messages)
+
+    wrong = good.set_column(
+        good.schema.get_field_index("downloads"), "downloads", pa.array(["many", "few"])
+    )
+    path = tmp_path / "wrong.parquet"
+    pq.write_table(wrong, path)
+    with pytest.raises(CommandError, match="columns have the wrong types"):
+        call_command("import_snapshot", str(path), "--replace")
