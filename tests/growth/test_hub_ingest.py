@@ -175,6 +175,7 @@ def test_crawl_hub_command(hub):
 def test_the_daily_crawl_is_scheduled_on_the_hub_queue():
     from config.celery import app
 
+    app.loader.import_default_modules()  # what a worker does at start: autodiscover tasks
     entry = app.conf.beat_schedule["growth-crawl-hub-daily"]
     assert entry["task"] == "growth.crawl_hub_daily"
     assert entry["options"]["queue"] == "hub"
