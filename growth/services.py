@@ -209,6 +209,7 @@ def previous_snapshot(snapshot: Snapshot) -> Snapshot | None:
             taken_on__lt=snapshot.taken_on,
             simulated=snapshot.simulated,
             status=Snapshot.Status.READY,
+            rows_pruned=False,
         )
         .order_by("-taken_on", "-id")
         .first()
@@ -262,6 +263,8 @@ def store_aggregates(snapshot: Snapshot, table: pa.Table, previous_table=None, p
 def aggregate_snapshot(snapshot_id: int) -> Snapshot:
     """(Re)compute one stored snapshot's aggregates from its rows, e.g. after the rules changed."""
     snapshot = Snapshot.objects.get(pk=snapshot_id)
+    if snapshot.rows_pruned:
+        raise ValueError(f"snapshot {snapshot} has no repo rows any more; its aggregates are kept")
     table = read_repo_rows(snapshot.pk)
     previous = previous_snapshot(snapshot)
     previous_table = (
@@ -274,13 +277,35 @@ def aggregate_snapshot(snapshot_id: int) -> Snapshot:
 def reaggregate_all() -> int:
     """Recompute every ready snapshot, oldest first (rules or organizations changed)."""
     ids = list(
-        Snapshot.objects.filter(status=Snapshot.Status.READY)
+        Snapshot.objects.filter(status=Snapshot.Status.READY, rows_pruned=False)
         .order_by("taken_on", "id")
         .values_list("id", flat=True)
     )
     for snapshot_id in ids:
         aggregate_snapshot(snapshot_id)
     return len(ids)
+
+
+def prune_repo_rows(keep: int = 2) -> list[Snapshot]:
+    """Delete the repo rows of all but the ``keep`` latest ready snapshots of each kind.
+
+    Aggregates (what the pages show) stay; a pruned snapshot cannot be re-aggregated after a rule
+    change. A full Hub snapshot is ~2.5M rows (~1.6 GB on PostgreSQL), so daily crawls add up.
+    """
+    if keep < 1:
+        raise ValueError("keep at least the latest snapshot: the next one needs it for deltas")
+    pruned = []
+    for simulated in (False, True):
+        ready = Snapshot.objects.filter(status=Snapshot.Status.READY, simulated=simulated)
+        for snapshot in ready.order_by("-taken_on", "-id")[keep:]:
+            if snapshot.rows_pruned:
+                continue
+            with transaction.atomic():
+                HubRepo.objects.filter(snapshot=snapshot).delete()
+                snapshot.rows_pruned = True
+                snapshot.save(update_fields=["rows_pruned"])
+            pruned.append(snapshot)
+    return pruned
 
 
 # --- offline import ------------------------------------------------------------------------------

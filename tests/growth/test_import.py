@@ -279,3 +279,17 @@ def test_wrong_column_types_and_undated_rows(tmp_path):
     pq.write_table(wrong, path)
     with pytest.raises(CommandError, match="columns have the wrong types"):
         call_command("import_snapshot", str(path), "--replace")
+
+
+def test_pruning_old_repo_rows_keeps_aggregates(simulated_file):
+    snapshots = services.import_snapshot_file(simulated_file)
+    before = selectors.creation_series(snapshots[0], "robotics", "dataset", "year")
+    call_command("prune_hub_rows", "--keep", "1")
+    assert HubRepo.objects.filter(snapshot__in=snapshots[:2]).count() == 0
+    assert HubRepo.objects.filter(snapshot=snapshots[-1]).count() > 0
+    assert selectors.creation_series(snapshots[0], "robotics", "dataset", "year") == before
+    assert services.reaggregate_all() == 1  # only the snapshot that still has rows
+    with pytest.raises(ValueError, match="no repo rows any more"):
+        services.aggregate_snapshot(snapshots[0].pk)
+    with pytest.raises(CommandError, match="keep at least"):
+        call_command("prune_hub_rows", "--keep", "0")
