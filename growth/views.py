@@ -60,6 +60,7 @@ def index(request):
         "snapshot": snapshot,
         "snapshots": selectors.ready_snapshots()[:50],
         "definitions": DEFINITIONS,
+        "crawl": selectors.latest_ingest_run(),
     }
     if snapshot is not None:
         context["domains"] = selectors.domain_summaries(snapshot)
