@@ -138,9 +138,9 @@ def main():
     print(f"database: {vendor} ({version.split(',')[0]}) {connection.settings_dict['NAME']}")
     if vendor != "postgresql":
         print("  (set DATABASE_URL=postgres://... to measure PostgreSQL + COPY)")
-    print(
-        f"machine: {os.cpu_count()} cores; size: {args.models:,} models + {args.datasets:,} datasets"
-    )
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, load average {load}")
+    print(f"size: {args.models:,} models + {args.datasets:,} datasets")
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-growth-"))
     path = args.parquet or str(workdir / "hub.parquet")
