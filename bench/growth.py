@@ -42,10 +42,12 @@ BENCH_DAY = date(2026, 11, 16)
 
 
 def timed(label, function, *args, **kwargs):
-    started = time.perf_counter()
+    """Run and print wall time, and this process's CPU time (all threads; PostgreSQL's own work
+    is not in it), which says more than wall time on a machine shared with other jobs."""
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = function(*args, **kwargs)
-    elapsed = time.perf_counter() - started
-    print(f"  {label:<58} {elapsed:8.2f} s", flush=True)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    print(f"  {label:<58} {elapsed:8.2f} s wall {cpu:8.2f} s cpu", flush=True)
     return result, elapsed
 
 
@@ -136,9 +138,9 @@ def main():
     print(f"database: {vendor} ({version.split(',')[0]}) {connection.settings_dict['NAME']}")
     if vendor != "postgresql":
         print("  (set DATABASE_URL=postgres://... to measure PostgreSQL + COPY)")
-    print(
-        f"machine: {os.cpu_count()} cores; size: {args.models:,} models + {args.datasets:,} datasets"
-    )
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, load average {load}")
+    print(f"size: {args.models:,} models + {args.datasets:,} datasets")
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-growth-"))
     path = args.parquet or str(workdir / "hub.parquet")
@@ -200,6 +202,7 @@ def main():
     print(f"ingest: {rows / ingest_s:,.0f} rows/s ({rows:,} rows in {ingest_s:.1f} s, {vendor})")
     print(f"every domain's time series: ours {compute_s:.2f} s compute, {store_s:.2f} s compute+store,"
           f" {reagg_s:.2f} s from the database; DuckDB {duck_s:.2f} s")  # fmt: skip
+    print("load average at the end: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     if not args.keep:
         timed("delete the benchmark snapshot", snapshot.delete)
     if not args.parquet:

@@ -13,7 +13,10 @@ DEFINITIONS = {
     ),
     "cumulative": "Cumulative: repos created up to the end of the period (the stock).",
     "share": "Share of the Hub: the domain's repos over all repos of the same type (datasets or models).",
-    "yoy": "YoY growth: count in a period / count in the same period a year earlier - 1.",
+    "yoy": (
+        "YoY growth: count in a period / count in the same period a year earlier - 1. The "
+        "snapshot's own period is incomplete (up to the snapshot date)."
+    ),
     "rank": (
         "Rank among task categories: 1 + the number of task categories with more repos in the year "
         "(datasets: task_categories tags; models: pipeline tags), leaving out the domain's own categories."

@@ -9,7 +9,7 @@ from growth.simulate import simulate
 
 
 def load_demo_snapshot(
-    models: int = 40_000, datasets: int = 10_000, snapshots: int = 8, seed: int = 2026
+    models: int = 30_000, datasets: int = 10_000, snapshots: int = 6, seed: int = 2026
 ):
     """Simulate weekly snapshots (labelled simulated) and import them; repeatable (no duplicates).
 

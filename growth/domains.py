@@ -84,16 +84,29 @@ def domain_keys(rules: Iterable[Rule]) -> list[str]:
     return sorted(keys, key=lambda key: (key.split("/")[0], "/" in key, key))
 
 
-def _rows_with_tag_in(tags: pa.ListArray, wanted: set[str], n_rows: int) -> np.ndarray:
-    """Rows whose list of (already lower-cased) tags contains any of ``wanted``."""
-    mask = np.zeros(n_rows, dtype=bool)
-    if not wanted:
+class _FlatTags:
+    """A snapshot's lower-cased tags flattened and dictionary-encoded once, for every rule.
+
+    Matching a set of tags is then a lookup in the (small) dictionary of distinct tags and a
+    numpy gather, instead of a pass over every tag of every repo per domain.
+    """
+
+    def __init__(self, tags: pa.ListArray):
+        flat = pc.list_flatten(tags)
+        self.parents = pc.list_parent_indices(tags).to_numpy(zero_copy_only=False)
+        encoded = pc.dictionary_encode(flat)
+        self.distinct = encoded.dictionary
+        self.codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+
+    def rows_with_any(self, wanted: set[str], n_rows: int) -> np.ndarray:
+        """Rows whose list of (already lower-cased) tags contains any of ``wanted``."""
+        mask = np.zeros(n_rows, dtype=bool)
+        if not wanted or len(self.codes) == 0:
+            return mask
+        known = pc.fill_null(pc.is_in(self.distinct, value_set=pa.array(sorted(wanted))), False)
+        known = np.append(known.to_numpy(zero_copy_only=False), False)  # code -1: a null tag
+        mask[self.parents[known[self.codes]]] = True
         return mask
-    flat = pc.list_flatten(tags)
-    parents = pc.list_parent_indices(tags).to_numpy(zero_copy_only=False)
-    hits = pc.fill_null(pc.is_in(flat, value_set=pa.array(sorted(wanted))), False)
-    mask[parents[hits.to_numpy(zero_copy_only=False)]] = True
-    return mask
 
 
 def _column_in(table: pa.Table, column: str, wanted: set[str]) -> np.ndarray:
@@ -120,6 +133,7 @@ def classify(table: pa.Table, rules: Iterable[Rule] = DEFAULT_RULES) -> dict[str
             tags.offsets, pc.utf8_lower(tags.values), mask=tags.is_null()
         )
 
+    flat_tags = _FlatTags(lowered) if lowered is not None else None
     by_rule_key: dict[str, np.ndarray] = {}
     for key in {rule.key for rule in rules}:
         own = [rule for rule in rules if rule.key == key]
@@ -128,8 +142,8 @@ def classify(table: pa.Table, rules: Iterable[Rule] = DEFAULT_RULES) -> dict[str
             f"task_categories:{r.value.lower()}" for r in own if r.field == "task_category"
         }
         mask = (
-            _rows_with_tag_in(lowered, wanted_tags, n)
-            if lowered is not None
+            flat_tags.rows_with_any(wanted_tags, n)
+            if flat_tags is not None
             else np.zeros(n, dtype=bool)
         )
         mask |= _column_in(

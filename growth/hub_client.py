@@ -56,13 +56,18 @@ class Page:
     malformed: list[dict] = field(default_factory=list)  # {"position", "id", "error"}
 
 
-def first_page_url(endpoint: str, repo_type: str, page_size: int = 1000) -> str:
-    """The URL of the first listing page, with every field we store expanded."""
+def first_page_url(endpoint: str, repo_type: str, page_size: int | None = None) -> str:
+    """The URL of the first listing page, with every field we store expanded.
+
+    Like ``HfApi.list_models`` we send no ``limit`` by default and let the Hub choose the page
+    size: with an explicit ``limit`` the Hub may stop after that many repos.
+    """
     expand = MODEL_EXPAND if repo_type == "model" else DATASET_EXPAND
+    params = {"expand": list(expand)}
+    if page_size is not None:
+        params["limit"] = page_size
     request = requests.Request(
-        "GET",
-        f"{endpoint.rstrip('/')}/api/{repo_type}s",
-        params={"expand": list(expand), "limit": page_size},
+        "GET", f"{endpoint.rstrip('/')}/api/{repo_type}s", params=params
     ).prepare()
     return request.url
 
@@ -169,7 +174,7 @@ def crawl(
     start_url: str | None = None,
     start_position: int = 0,
     token: str | None = None,
-    page_size: int = 1000,
+    page_size: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
     max_retries: int = 12,
 ) -> Iterator[Page]:

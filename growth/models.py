@@ -82,6 +82,8 @@ class Snapshot(models.Model):
     datasets_count = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     aggregated_at = models.DateTimeField(null=True, blank=True)
+    # Repo rows deleted to save space (prune_hub_rows); the stored aggregates remain.
+    rows_pruned = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-taken_on", "-id"]

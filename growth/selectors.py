@@ -22,6 +22,7 @@ from growth.models import (
     CategoryRank,
     DomainRule,
     DomainStat,
+    IngestRun,
     KnownOrganization,
     MonthlyCreation,
     Snapshot,
@@ -107,6 +108,11 @@ def require_domain(snapshot: Snapshot | None, key: str) -> None:
         )
     if key not in known or key == HUB_KEY:
         raise UnknownDomain(key)
+
+
+def latest_ingest_run() -> IngestRun | None:
+    """The most recent live crawl, whatever its state (shown so a stalled crawl is noticed)."""
+    return IngestRun.objects.select_related("snapshot").order_by("-snapshot__taken_on").first()
 
 
 # --- periods -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import numpy as np
@@ -33,7 +34,7 @@ from growth.models import (
     Snapshot,
     TopAuthor,
 )
-from growth.snapshot import SNAPSHOT_SCHEMA, SnapshotError, read_snapshot
+from growth.snapshot import REQUIRED_COLUMNS, SNAPSHOT_SCHEMA, SnapshotError, read_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,16 @@ def hub_base_type():
     return SNAPSHOT_SCHEMA.field("baseModels").type
 
 
+def _csv_chunk(rows: pa.Table, start: int) -> bytes:
+    buffer = io.BytesIO()
+    pacsv.write_csv(
+        rows.slice(start, COPY_CHUNK_ROWS),
+        buffer,
+        write_options=pacsv.WriteOptions(include_header=False),
+    )
+    return buffer.getvalue()
+
+
 def write_repo_rows(snapshot_id: int, table: pa.Table) -> int:
     """Bulk-insert snapshot rows into an empty snapshot. Returns the number of rows written."""
     rows = _db_columns(snapshot_id, table)
@@ -101,15 +112,17 @@ def write_repo_rows(snapshot_id: int, table: pa.Table) -> int:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
-            with raw.copy(f"COPY {target} ({quoted}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy_sql = f"COPY {target} ({quoted}) FROM STDIN WITH (FORMAT csv)"
+            # Encode the next chunk (Arrow's C++ writer, no GIL) while PostgreSQL ingests this one.
+            with raw.copy(copy_sql) as copy, ThreadPoolExecutor(max_workers=1) as encoder:
+                pending = None
                 for start in range(0, rows.num_rows, COPY_CHUNK_ROWS):
-                    buffer = io.BytesIO()
-                    pacsv.write_csv(
-                        rows.slice(start, COPY_CHUNK_ROWS),
-                        buffer,
-                        write_options=pacsv.WriteOptions(include_header=False),
-                    )
-                    copy.write(buffer.getvalue())
+                    following = encoder.submit(_csv_chunk, rows, start)
+                    if pending is not None:
+                        copy.write(pending.result())
+                    pending = following
+                if pending is not None:
+                    copy.write(pending.result())
         else:
             placeholders = ", ".join(["%s"] * len(REPO_COLUMNS))
             # Table and column names are ours (model metadata), values are parameters.
@@ -196,6 +209,7 @@ def previous_snapshot(snapshot: Snapshot) -> Snapshot | None:
             taken_on__lt=snapshot.taken_on,
             simulated=snapshot.simulated,
             status=Snapshot.Status.READY,
+            rows_pruned=False,
         )
         .order_by("-taken_on", "-id")
         .first()
@@ -249,6 +263,8 @@ def store_aggregates(snapshot: Snapshot, table: pa.Table, previous_table=None, p
 def aggregate_snapshot(snapshot_id: int) -> Snapshot:
     """(Re)compute one stored snapshot's aggregates from its rows, e.g. after the rules changed."""
     snapshot = Snapshot.objects.get(pk=snapshot_id)
+    if snapshot.rows_pruned:
+        raise ValueError(f"snapshot {snapshot} has no repo rows any more; its aggregates are kept")
     table = read_repo_rows(snapshot.pk)
     previous = previous_snapshot(snapshot)
     previous_table = (
@@ -261,13 +277,35 @@ def aggregate_snapshot(snapshot_id: int) -> Snapshot:
 def reaggregate_all() -> int:
     """Recompute every ready snapshot, oldest first (rules or organizations changed)."""
     ids = list(
-        Snapshot.objects.filter(status=Snapshot.Status.READY)
+        Snapshot.objects.filter(status=Snapshot.Status.READY, rows_pruned=False)
         .order_by("taken_on", "id")
         .values_list("id", flat=True)
     )
     for snapshot_id in ids:
         aggregate_snapshot(snapshot_id)
     return len(ids)
+
+
+def prune_repo_rows(keep: int = 2) -> list[Snapshot]:
+    """Delete the repo rows of all but the ``keep`` latest ready snapshots of each kind.
+
+    Aggregates (what the pages show) stay; a pruned snapshot cannot be re-aggregated after a rule
+    change. A full Hub snapshot is ~2.5M rows (~1.6 GB on PostgreSQL), so daily crawls add up.
+    """
+    if keep < 1:
+        raise ValueError("keep at least the latest snapshot: the next one needs it for deltas")
+    pruned = []
+    for simulated in (False, True):
+        ready = Snapshot.objects.filter(status=Snapshot.Status.READY, simulated=simulated)
+        for snapshot in ready.order_by("-taken_on", "-id")[keep:]:
+            if snapshot.rows_pruned:
+                continue
+            with transaction.atomic():
+                HubRepo.objects.filter(snapshot=snapshot).delete()
+                snapshot.rows_pruned = True
+                snapshot.save(update_fields=["rows_pruned"])
+            pruned.append(snapshot)
+    return pruned
 
 
 # --- offline import ------------------------------------------------------------------------------
@@ -291,12 +329,11 @@ def _validate_rows(table: pa.Table, path) -> tuple[pa.Table, list[str]]:
     repo_type = pc.fill_null(table["repo_type"].cast(pa.string()), "")
     ids = pc.fill_null(table["id"].cast(pa.string()), "")
     good = pc.and_(pc.is_in(repo_type, pa.array(["model", "dataset"])), pc.not_equal(ids, ""))
-    good = pc.and_(good, pc.is_valid(table["snapshot_date"]))
     bad = np.nonzero(~good.to_numpy(zero_copy_only=False))[0]
     for row in bad[:20]:
         problems.append(
             f"{path}: row {row}: skipped (repo_type={repo_type[row].as_py()!r}, "
-            f"id={ids[row].as_py()!r}, snapshot_date={table['snapshot_date'][row].as_py()!r})"
+            f"id={ids[row].as_py()!r})"
         )
     if len(bad) > 20:
         problems.append(f"{path}: ... and {len(bad) - 20} more rows skipped for the same reasons")
@@ -315,27 +352,37 @@ def import_snapshot_file(
     metadata says so (``simulate_hub`` writes it). A date already imported from the same source is
     skipped unless ``replace``; a half-loaded one (an interrupted import) is always reloaded.
     """
-    table = read_snapshot(path)
-    metadata = pq.read_schema(path).metadata or {}
+    # One date at a time (row-group filtering), so a long history never sits in memory at once.
+    dates_column = read_snapshot(path, ["snapshot_date"])["snapshot_date"]
+    schema = pq.read_schema(path)
+    missing = [name for name in REQUIRED_COLUMNS if name not in schema.names]
+    if missing:
+        raise SnapshotError(
+            f"{path}: missing column(s) {missing}; a snapshot needs {list(REQUIRED_COLUMNS)}"
+        )
     if simulated is None:
-        simulated = metadata.get(SIMULATED_METADATA_KEY, b"") == b"true"
+        simulated = (schema.metadata or {}).get(SIMULATED_METADATA_KEY, b"") == b"true"
     source = Snapshot.Source.SIMULATED if simulated else Snapshot.Source.IMPORT
-    try:
-        table = table.cast(SNAPSHOT_SCHEMA)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise SnapshotError(f"{path}: columns have the wrong types ({exc})") from exc
-    table, problems = _validate_rows(table, path)
-    for problem in problems:
-        report(problem)
-
-    dates = sorted(d for d in pc.unique(table["snapshot_date"]).to_pylist() if d is not None)
+    undated = dates_column.null_count
+    if undated:
+        report(f"{path}: {undated} row(s) without snapshot_date skipped")
+    dates = sorted(d for d in pc.unique(dates_column).to_pylist() if d is not None)
     if not dates:
         raise SnapshotError(f"{path}: no rows to import")
     snapshots = []
     previous_table = None
     previous = None
     for taken_on in dates:
-        day = table.filter(pc.equal(table["snapshot_date"], pa.scalar(taken_on, pa.date32())))
+        day = pq.read_table(
+            path, columns=list(REQUIRED_COLUMNS), filters=[("snapshot_date", "=", taken_on)]
+        )
+        try:
+            day = day.cast(SNAPSHOT_SCHEMA)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise SnapshotError(f"{path}: columns have the wrong types ({exc})") from exc
+        day, problems = _validate_rows(day, f"{path}: {taken_on}")
+        for problem in problems:
+            report(problem)
         day, dropped = _dedupe(day)
         if dropped:
             report(f"{path}: {taken_on}: {dropped} repeated (repo_type, id) rows ignored")

@@ -60,11 +60,15 @@ def index(request):
         "snapshot": snapshot,
         "snapshots": selectors.ready_snapshots()[:50],
         "definitions": DEFINITIONS,
+        "crawl": selectors.latest_ingest_run(),
     }
     if snapshot is not None:
         context["domains"] = selectors.domain_summaries(snapshot)
         for repo_type in selectors.REPO_TYPE_NAMES:
-            rows, year = selectors.category_rows(snapshot, repo_type)
+            # The last complete year (the report's view); the snapshot's year is year-to-date.
+            rows, year = selectors.category_rows(snapshot, repo_type, snapshot.taken_on.year - 1)
+            if not rows.exists():
+                rows, year = selectors.category_rows(snapshot, repo_type)
             context[f"{repo_type}_categories"] = list(rows[:15])
             context[f"{repo_type}_categories_year"] = year
     return render(request, "growth/index.html", context)

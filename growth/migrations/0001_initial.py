@@ -91,6 +91,7 @@ class Migration(migrations.Migration):
                 ('datasets_count', models.BigIntegerField(default=0)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('aggregated_at', models.DateTimeField(blank=True, null=True)),
+                ('rows_pruned', models.BooleanField(default=False)),
             ],
             options={
                 'ordering': ['-taken_on', '-id'],

@@ -40,6 +40,18 @@ def dataset_row(i, **extra):
     return row
 
 
+@pytest.fixture(autouse=True)
+def hub_reachable(monkeypatch):
+    """Let huggingface_hub talk to the local stand-in even if the suite runs with HF_HUB_OFFLINE=1."""
+    from huggingface_hub import constants
+    from huggingface_hub.utils import reset_sessions
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    reset_sessions()
+    yield
+    reset_sessions()
+
+
 @pytest.fixture
 def hub():
     """A running Hub stand-in with 7 models and 5 datasets, 3 repos per page."""

@@ -12,7 +12,7 @@ def test_every_chart_draws_without_errors(live_server, tmp_path):
     path = tmp_path / "hub.parquet"
     simulate(str(path), models=2000, datasets=1000, seed=2, snapshots=2)
     services.import_snapshot_file(path)
-    from playwright.sync_api import sync_playwright
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
     external = []
     with sync_playwright() as playwright:

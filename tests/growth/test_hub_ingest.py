@@ -109,7 +109,7 @@ def test_live_ingest_stores_a_snapshot_and_its_aggregates(hub, sleeps):
 
 
 @pytest.mark.django_db
-def test_an_interrupted_crawl_resumes_from_its_cursor_without_duplicates(hub, sleeps):
+def test_an_interrupted_crawl_resumes_from_its_cursor_without_duplicates(hub, sleeps, client):
     run = services.start_live_ingest(taken_on=DAY, endpoint=hub.url)
     services.run_live_ingest(run.pk, sleep=sleeps, max_pages=3)  # datasets: 2 pages, models: 1
     run.refresh_from_db()
@@ -123,6 +123,7 @@ def test_an_interrupted_crawl_resumes_from_its_cursor_without_duplicates(hub, sl
     run.refresh_from_db()
     assert run.status == IngestRun.Status.FAILED
     assert "502" in run.error
+    assert "it resumes from its last page" in client.get("/growth/").content.decode()
     assert HubRepo.objects.filter(snapshot=run.snapshot).count() == 8
     # ... and a restart (the Hub healed) continues from the stored cursor.
     hub.faults.clear()
@@ -134,6 +135,9 @@ def test_an_interrupted_crawl_resumes_from_its_cursor_without_duplicates(hub, sl
         ("models", 6),
     ]
     ids = list(HubRepo.objects.filter(snapshot=run.snapshot).values_list("repo_id", flat=True))
+    page = client.get("/growth/").content.decode()
+    assert "Latest crawl of the Hub: Nov. 20, 2026" in page
+    assert "7 models listed" in page
     assert len(ids) == len(set(ids)) == 12
     # Running a finished run again does nothing.
     before = len(hub.requests)
@@ -175,6 +179,7 @@ def test_crawl_hub_command(hub):
 def test_the_daily_crawl_is_scheduled_on_the_hub_queue():
     from config.celery import app
 
+    app.loader.import_default_modules()  # what a worker does at start: autodiscover tasks
     entry = app.conf.beat_schedule["growth-crawl-hub-daily"]
     assert entry["task"] == "growth.crawl_hub_daily"
     assert entry["options"]["queue"] == "hub"

@@ -259,3 +259,37 @@ def test_category_ranks_and_domain_rank(tmp_path):
         ("translation", 2),
         ("robotics", 3),
     ]
+
+
+def test_wrong_column_types_and_undated_rows(tmp_path):
+    good = pa.Table.from_pylist(
+        [repo("a/one"), repo("b/two", snapshot_date=None)], schema=SNAPSHOT_SCHEMA
+    )
+    path = tmp_path / "undated.parquet"
+    pq.write_table(good, path)
+    messages = []
+    (snapshot,) = services.import_snapshot_file(path, report=messages.append)
+    assert HubRepo.objects.filter(snapshot=snapshot).count() == 1
+    assert any("1 row(s) without snapshot_date skipped" in m for m in messages)
+
+    wrong = good.set_column(
+        good.schema.get_field_index("downloads"), "downloads", pa.array(["many", "few"])
+    )
+    path = tmp_path / "wrong.parquet"
+    pq.write_table(wrong, path)
+    with pytest.raises(CommandError, match="columns have the wrong types"):
+        call_command("import_snapshot", str(path), "--replace")
+
+
+def test_pruning_old_repo_rows_keeps_aggregates(simulated_file):
+    snapshots = services.import_snapshot_file(simulated_file)
+    before = selectors.creation_series(snapshots[0], "robotics", "dataset", "year")
+    call_command("prune_hub_rows", "--keep", "1")
+    assert HubRepo.objects.filter(snapshot__in=snapshots[:2]).count() == 0
+    assert HubRepo.objects.filter(snapshot=snapshots[-1]).count() > 0
+    assert selectors.creation_series(snapshots[0], "robotics", "dataset", "year") == before
+    assert services.reaggregate_all() == 1  # only the snapshot that still has rows
+    with pytest.raises(ValueError, match="no repo rows any more"):
+        services.aggregate_snapshot(snapshots[0].pk)
+    with pytest.raises(CommandError, match="keep at least"):
+        call_command("prune_hub_rows", "--keep", "0")

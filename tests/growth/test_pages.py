@@ -111,3 +111,15 @@ def test_demo_loader_is_repeatable(tmp_path, settings):
     assert len(first) == len(again) == 2
     assert [s.pk for s in first] == [s.pk for s in again]
     assert all(s.simulated for s in again)
+
+
+def test_admin_lists_rules_organizations_snapshots_and_crawls(client, simulated, django_user_model):
+    admin = django_user_model.objects.create_superuser("root", password="x")
+    client.force_login(admin)
+    rules = client.get("/admin/growth/domainrule/?domain=robotics").content.decode()
+    assert "lerobot" in rules
+    assert client.get("/admin/growth/knownorganization/").status_code == 200
+    snapshots = client.get("/admin/growth/snapshot/").content.decode()
+    assert "simulated" in snapshots
+    assert client.get("/admin/growth/ingestrun/").status_code == 200
+    assert client.get("/admin/growth/snapshot/add/").status_code == 403
