@@ -4,6 +4,7 @@ from celery import shared_task
 from django.db import transaction
 
 from growth import services
+from growth.models import IngestRun
 
 
 @shared_task(name="growth.crawl_hub_daily", acks_late=True)
@@ -14,16 +15,21 @@ def crawl_hub_daily() -> int:
     return run.pk
 
 
+# A whole-Hub crawl takes hours. Each task fetches a bounded number of pages (the run checkpoints
+# after every page) and queues its own continuation, so no task outlives its time limit or the
+# broker's visibility timeout (2 h on Redis), after which an unacknowledged task is redelivered.
+PAGES_PER_TASK = 200
+
+
 @shared_task(
-    name="growth.run_hub_ingest",
-    acks_late=True,
-    # A crawl of the whole Hub takes hours; it checkpoints every page, so a limit only pauses it.
-    time_limit=24 * 60 * 60,
-    soft_time_limit=23 * 60 * 60,
+    name="growth.run_hub_ingest", acks_late=True, time_limit=60 * 60, soft_time_limit=55 * 60
 )
 def run_hub_ingest(run_id: int) -> str:
-    """Crawl (or resume crawling) one run; a finished run is left alone."""
-    return services.run_live_ingest(run_id).status
+    """Crawl the next pages of one run; a finished run is left alone."""
+    run = services.run_live_ingest(run_id, max_pages=PAGES_PER_TASK)
+    if run.status == IngestRun.Status.RUNNING:
+        run_hub_ingest.apply_async(args=[run_id], queue="hub")
+    return run.status
 
 
 @shared_task(name="growth.reaggregate", acks_late=True)

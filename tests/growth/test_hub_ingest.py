@@ -203,3 +203,27 @@ def test_a_real_worker_runs_the_crawl(celery_worker, hub):
         time.sleep(0.3)
     assert run.status == IngestRun.Status.DONE, run.error
     assert HubRepo.objects.filter(snapshot=run.snapshot).count() == 12
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_long_crawl_continues_in_follow_up_tasks(celery_worker, hub, monkeypatch):
+    """Each task fetches a bounded number of pages, then queues its own continuation."""
+    import time
+
+    from growth import tasks
+
+    monkeypatch.setattr(tasks, "PAGES_PER_TASK", 1)
+    run = services.start_live_ingest(taken_on=DAY, endpoint=hub.url)
+    # The first slice runs here (one page, then a continuation is queued); the worker does the rest.
+    assert tasks.run_hub_ingest(run.pk) == IngestRun.Status.RUNNING
+    run.refresh_from_db()
+    assert run.progress["dataset"]["rows"] == 3
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.status in (IngestRun.Status.DONE, IngestRun.Status.FAILED):
+            break
+        time.sleep(0.3)
+    assert run.status == IngestRun.Status.DONE, run.error
+    assert HubRepo.objects.filter(snapshot=run.snapshot).count() == 12
