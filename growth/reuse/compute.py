@@ -26,6 +26,7 @@ from growth.snapshot import SNAPSHOT_SCHEMA, SnapshotError, read_snapshot
 from . import measures
 from .adoption import (
     MILESTONE_DAYS,
+    created_days,
     days_since_epoch,
     downloads_at_age,
     peak_and_half_life,
@@ -224,8 +225,9 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None) -> _Context:
     row_of_repo = np.full(int(repo.max()) + 1, -1, dtype=np.int64)
     row_of_repo[repo[latest_rows]] = np.arange(latest_rows.size)
     ram_at_age = {}
+    created_day = created_days(history)
     for age in MILESTONE_DAYS:
-        repos, values = downloads_at_age(history, day, repo, age)
+        repos, values = downloads_at_age(history, day, repo, created_day, age)
         rows = row_of_repo[repos]
         keep = rows >= 0
         keep[keep] = is_model[rows[keep]]

@@ -52,6 +52,12 @@ def test_edges_from_base_models_and_tags():
         repo("f/missing-parent", parents=["gone/model"]),  # parent not in the snapshot
         repo("org/base", "dataset"),  # a dataset with a model's id is not a parent
         repo("g/self", parents=["g/self"]),  # a self-loop is dropped
+        # baseModels without a relation: the tag naming the same parent lends its relation
+        repo(
+            "h/norel", parents=["org/base"], relation=None, tags=["base_model:quantized:org/base"]
+        ),
+        # a tag naming another parent than baseModels is a second edge
+        repo("i/two", parents=["org/base"], relation="finetune", tags=["base_model:adapter:a/ft"]),
     ]
     t = table(rows)
     is_model = np.array([r["repo_type"] == "model" for r in rows])
@@ -69,6 +75,9 @@ def test_edges_from_base_models_and_tags():
         ("c/merge", "a/ft", "merge", True),
         ("d/bare", "org/base", "unspecified", False),
         ("e/both", "org/base", "adapter", True),  # declared twice, one edge
+        ("h/norel", "org/base", "quantized", True),
+        ("i/two", "org/base", "finetune", True),
+        ("i/two", "a/ft", "adapter", False),
     }
 
 
