@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from django.db import connections
 
 from growth.reuse.services import reuse_metrics_store
 from tests.growth.reuse_snapshots import table
@@ -29,6 +30,9 @@ def page(monkeypatch):
             yield browser.new_page()
         finally:
             browser.close()
+            # ORM calls made while Playwright's loop runs get their own connection; close it
+            # here, or it would still be open when the test database is dropped.
+            connections.close_all()
 
 
 @pytest.mark.django_db(transaction=True)
