@@ -137,7 +137,7 @@ class _Context:
     history_author: np.ndarray
     history_organization: np.ndarray
     intervals: object
-    repo_peak_day: np.ndarray
+    repo_peak_rate: np.ndarray  # per repo: its highest daily downloads
     repo_half_life: np.ndarray
     repo_last_row: np.ndarray  # history row of each repo's last interval
 
@@ -258,7 +258,7 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None) -> _Context:
         history_author=history_author,
         history_organization=history_organization,
         intervals=intervals,
-        repo_peak_day=peak,
+        repo_peak_rate=peak,
         repo_half_life=half,
         repo_last_row=last,
     )
@@ -489,7 +489,7 @@ def _adoption(ctx: _Context, key: str, models: np.ndarray) -> dict:
         result["half_life_days"] = _num(half[0])
     repos = ctx.history_masks[key][ctx.repo_last_row]
     interested = repos & (ctx.repo_half_life == ctx.repo_half_life)  # measured (not NaN)
-    censored = repos & np.isnan(ctx.repo_half_life)
+    censored = repos & np.isnan(ctx.repo_half_life) & (ctx.repo_peak_rate > 0)
     values = ctx.repo_half_life[interested]
     result["repo_half_life_days"] = {
         "median": _num(np.median(values)) if values.size else None,
