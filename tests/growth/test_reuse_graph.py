@@ -1,7 +1,7 @@
 """The model tree: edges from baseModels and tags, and cycle-safe vectorized walks."""
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from growth.reuse.graph import RELATION_NAMES, ModelTree, model_tree
@@ -104,7 +104,9 @@ graphs = st.integers(min_value=1, max_value=25).flatmap(
 )
 
 
-@settings(deadline=None)  # no timing assertion: a busy machine is not a failure
+@settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)  # a busy machine is no failure
 @given(graphs)
 def test_frontier_expansion_reaches_exactly_what_a_plain_walk_reaches(graph):
     n, edges, sources = graph
@@ -113,7 +115,9 @@ def test_frontier_expansion_reaches_exactly_what_a_plain_walk_reaches(graph):
     assert set(np.flatnonzero(level > 0).tolist()) == naive_reachable(n, edges, sources)
 
 
-@settings(deadline=None)  # no timing assertion: a busy machine is not a failure
+@settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)  # a busy machine is no failure
 @given(graphs)
 def test_a_leaf_has_no_descendants(graph):
     n, edges, _ = graph
