@@ -2,8 +2,14 @@
 import os
 import sys
 
+# Commands that sign nothing and serve no request may run without a SECRET_KEY, e.g. computing
+# reuse metrics from a snapshot file on a laptop (growth/REUSE.md).
+OFFLINE_COMMANDS = {"reuse_metrics"}
+
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    if len(sys.argv) > 1 and sys.argv[1] in OFFLINE_COMMANDS:
+        os.environ.setdefault("DJANGO_ALLOW_EPHEMERAL_SECRET", "1")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -126,8 +126,16 @@ MILESTONE_DAYS = (7, 14, 30, 60, 90, 180, 365)
 AGE_TOLERANCE_DAYS = 7
 
 
+def created_days(history: pa.Table) -> np.ndarray:
+    """Day of ``createdAt`` (days since 1970-01-01) per row; far in the past when unknown, which
+    no age window matches."""
+    created = pc.cast(pc.cast(history["createdAt"], pa.date32()), pa.int32())
+    created = pc.fill_null(created, np.iinfo(np.int32).min // 2)
+    return created.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def downloads_at_age(
-    history: pa.Table, day: np.ndarray, repo: np.ndarray, age_days: int
+    history: pa.Table, day: np.ndarray, repo: np.ndarray, created: np.ndarray, age_days: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(repo codes, downloadsAllTime)`` of the repos seen ``age_days`` after their creation.
 
@@ -135,9 +143,7 @@ def downloads_at_age(
     most ``AGE_TOLERANCE_DAYS`` later (snapshots are not daily for every repo); repos without
     such a snapshot, or without ``createdAt``, have no D_m(t).
     """
-    created = pc.cast(pc.cast(history["createdAt"], pa.date32()), pa.int32())
-    created = pc.fill_null(created, np.iinfo(np.int32).min // 2).to_numpy(zero_copy_only=False)
-    late = day.astype(np.int64) - (created.astype(np.int64) + age_days)
+    late = day.astype(np.int64) - (created + age_days)
     eligible = (late >= 0) & (late <= AGE_TOLERANCE_DAYS)
     rows = np.flatnonzero(eligible)
     if not rows.size:

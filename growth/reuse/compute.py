@@ -26,6 +26,7 @@ from growth.snapshot import SNAPSHOT_SCHEMA, SnapshotError, read_snapshot
 from . import measures
 from .adoption import (
     MILESTONE_DAYS,
+    created_days,
     days_since_epoch,
     downloads_at_age,
     peak_and_half_life,
@@ -136,7 +137,7 @@ class _Context:
     history_author: np.ndarray
     history_organization: np.ndarray
     intervals: object
-    repo_peak_day: np.ndarray
+    repo_peak_rate: np.ndarray  # per repo: its highest daily downloads
     repo_half_life: np.ndarray
     repo_last_row: np.ndarray  # history row of each repo's last interval
 
@@ -163,6 +164,27 @@ def _iso(day: int) -> str:
     return (dt.date(1970, 1, 1) + dt.timedelta(days=int(day))).isoformat()
 
 
+def _relative_adoption(
+    rows: np.ndarray, values: np.ndarray, bucket: np.ndarray, n_rows: int
+) -> tuple[np.ndarray, dict]:
+    """RAM of each of ``rows`` (models, with cumulative downloads ``values``): value / median of
+    the 10 largest values of its size bucket. Returns RAM per table row (NaN elsewhere, and in
+    the unknown bucket) and the reference of each bucket."""
+    ram = np.full(n_rows, np.nan)
+    reference = {}
+    for code, name in enumerate(BUCKETS):
+        in_bucket = bucket[rows] == code
+        bucket_values = values[in_bucket]
+        if not bucket_values.size:
+            continue
+        k = min(10, bucket_values.size)
+        top = np.partition(bucket_values, bucket_values.size - k)[bucket_values.size - k :]
+        reference[name] = float(np.median(top))
+        if reference[name] > 0:
+            ram[rows[in_bucket]] = bucket_values / reference[name]
+    return ram, reference
+
+
 def _build_context(history: pa.Table, rules, as_of: dt.date | None) -> _Context:
     day = days_since_epoch(history["snapshot_date"])
     if as_of is not None:
@@ -187,25 +209,14 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None) -> _Context:
     downloads = _filled(table["downloadsAllTime"])
     created = pc.fill_null(pc.year(table["createdAt"]), -1)
 
-    # RAM: each model's downloads against the median of the top 10 of its size bucket (Hub-wide).
+    # RAM to date: each model's downloads against the median of the top 10 of its size bucket.
     bucket = size_buckets(np.where(is_model, parameter_counts(table), np.nan))
-    ram = np.full(table.num_rows, np.nan)
-    reference = {}
-    for code, name in enumerate(BUCKETS):
-        members = np.flatnonzero(is_model & (bucket == code))
-        if not members.size:
-            continue
-        values = downloads[members]
-        k = min(10, values.size)
-        top = np.partition(values, values.size - k)[values.size - k :]
-        reference[name] = float(np.median(top))
-        if reference[name] > 0:
-            ram[members] = values / reference[name]
+    models = np.flatnonzero(is_model)
+    ram, reference = _relative_adoption(models, downloads[models], bucket, table.num_rows)
 
-    single_date = whole
-    repo = repo_codes(history, single_date)
+    repo = repo_codes(history, single_date=whole)
     intervals = peak = half = last = None
-    if not single_date:
+    if not whole:
         intervals = snapshot_intervals(history, day, repo)
         _, peak, half = peak_and_half_life(intervals.rate, intervals.end_day, intervals.group_start)
         last = intervals.end_row[np.r_[intervals.group_start[1:], intervals.rate.size] - 1]
@@ -214,25 +225,13 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None) -> _Context:
     row_of_repo = np.full(int(repo.max()) + 1, -1, dtype=np.int64)
     row_of_repo[repo[latest_rows]] = np.arange(latest_rows.size)
     ram_at_age = {}
+    created_day = created_days(history)
     for age in MILESTONE_DAYS:
-        repos, values = downloads_at_age(history, day, repo, age)
+        repos, values = downloads_at_age(history, day, repo, created_day, age)
         rows = row_of_repo[repos]
         keep = rows >= 0
-        rows, values = rows[keep], values[keep]
-        keep = is_model[rows]
-        rows, values = rows[keep], values[keep]
-        ram_t = np.full(table.num_rows, np.nan)
-        for code in range(len(BUCKETS)):
-            in_bucket = bucket[rows] == code
-            bucket_values = values[in_bucket]
-            if not bucket_values.size:
-                continue
-            k = min(10, bucket_values.size)
-            top = np.partition(bucket_values, bucket_values.size - k)[bucket_values.size - k :]
-            reference_t = float(np.median(top))
-            if reference_t > 0:
-                ram_t[rows[in_bucket]] = bucket_values / reference_t
-        ram_at_age[age] = ram_t
+        keep[keep] = is_model[rows[keep]]
+        ram_at_age[age], _ = _relative_adoption(rows[keep], values[keep], bucket, table.num_rows)
 
     return _Context(
         snapshot_date=dt.date(1970, 1, 1) + dt.timedelta(days=latest_day),
@@ -259,7 +258,7 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None) -> _Context:
         history_author=history_author,
         history_organization=history_organization,
         intervals=intervals,
-        repo_peak_day=peak,
+        repo_peak_rate=peak,
         repo_half_life=half,
         repo_last_row=last,
     )
@@ -490,7 +489,7 @@ def _adoption(ctx: _Context, key: str, models: np.ndarray) -> dict:
         result["half_life_days"] = _num(half[0])
     repos = ctx.history_masks[key][ctx.repo_last_row]
     interested = repos & (ctx.repo_half_life == ctx.repo_half_life)  # measured (not NaN)
-    censored = repos & np.isnan(ctx.repo_half_life)
+    censored = repos & np.isnan(ctx.repo_half_life) & (ctx.repo_peak_rate > 0)
     values = ctx.repo_half_life[interested]
     result["repo_half_life_days"] = {
         "median": _num(np.median(values)) if values.size else None,

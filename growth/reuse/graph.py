@@ -138,10 +138,33 @@ def model_tree(table: pa.Table, is_model: np.ndarray) -> ModelTree:
     parts = pc.extract_regex(flat, rf"^(?:(?P<relation>{'|'.join(RELATIONS)}):)?(?P<id>.+)$")
     tag_parent = pc.struct_field(parts, "id")
     tag_relation = relation_codes(pc.struct_field(parts, "relation"))
-    parents.append(tag_parent)
-    children.append(tag_rows)
-    relations.append(tag_relation)
-    declared.append(np.zeros(tag_rows.size, dtype=bool))
+
+    # Most tags repeat baseModels (the Hub derives both from the card's base_model): a tag naming
+    # the child's first baseModels parent is that same edge. It is not looked up again; it only
+    # lends its relation when baseModels gives none.
+    flat_child = pc.list_parent_indices(models).to_numpy(zero_copy_only=False)
+    starts = (
+        np.flatnonzero(np.r_[True, flat_child[1:] != flat_child[:-1]]) if flat_child.size else []
+    )
+    first_parent = np.full(n, -1, dtype=np.int64)
+    first_parent[flat_child[starts]] = starts
+    position = first_parent[tag_rows]
+    has_base = np.flatnonzero(position >= 0)
+    same = pc.equal(
+        parent_ids.take(pa.array(position[has_base])), tag_parent.take(pa.array(has_base))
+    )
+    repeated = has_base[pc.fill_null(same, False).to_numpy(zero_copy_only=False)]
+    lend = repeated[tag_relation[repeated] != _RELATION_CODE[UNKNOWN_RELATION]]
+    lend = lend[rel[tag_rows[lend]] == _RELATION_CODE[UNKNOWN_RELATION]]
+    rel[tag_rows[lend]] = tag_relation[lend]
+    relations[0] = rel[child_rows]
+    kept = np.ones(tag_rows.size, dtype=bool)
+    kept[repeated] = False
+
+    parents.append(tag_parent.filter(pa.array(kept)))
+    children.append(tag_rows[kept])
+    relations.append(tag_relation[kept])
+    declared.append(np.zeros(int(kept.sum()), dtype=bool))
 
     child = np.concatenate(children)
     # One hash table of the model ids for both kinds of declaration.

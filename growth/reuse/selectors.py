@@ -45,37 +45,40 @@ def reuse_metrics_by_domain(snapshot_date=None) -> tuple[dt.date | None, dict[st
     return date, dict(sorted(rows, key=lambda row: _domain_order(row[0])))
 
 
-def reuse_domain_history(domain: str) -> list[dict]:
-    """The stored metrics of one domain on every date, oldest first."""
-    rows = ReuseMetrics.objects.filter(domain=domain).order_by("snapshot_date")
-    return [row.metrics for row in rows]
-
-
 def reuse_concentration_over_time(domain: str) -> list[dict]:
-    """Per stored date: repos and the concentration of downloads and likes."""
-    series = []
-    for metrics in reuse_domain_history(domain):
-        concentration = metrics.get("concentration", {})
-        series.append(
-            {
-                "date": metrics["snapshot_date"],
-                "repos": metrics.get("repos"),
-                "downloads": concentration.get("downloads", {}),
-                "likes": concentration.get("likes", {}),
-                "independent_share": metrics.get("authors", {}).get("independent_share_downloads"),
-            }
+    """Per stored date, oldest first: repos, the concentration of downloads and likes, and the
+    independent authors' share. Only these keys are read from the JSON, not whole rows."""
+    rows = (
+        ReuseMetrics.objects.filter(domain=domain)
+        .order_by("snapshot_date")
+        .values_list(
+            "snapshot_date",
+            "metrics__repos",
+            "metrics__concentration__downloads",
+            "metrics__concentration__likes",
+            "metrics__authors__independent_share_downloads",
         )
-    return series
+    )
+    return [
+        {
+            "date": date.isoformat(),
+            "repos": repos,
+            "downloads": downloads or {},
+            "likes": likes or {},
+            "independent_share": independent,
+        }
+        for date, repos, downloads, likes, independent in rows
+    ]
 
 
 def reuse_daily_downloads(domain: str) -> list[dict]:
     """The domain's daily downloads on each stored date (from snapshot differences)."""
-    series = []
-    for metrics in reuse_domain_history(domain):
-        point = metrics.get("adoption", {}).get("daily_downloads_at_date")
-        if point:
-            series.append(point)
-    return series
+    points = (
+        ReuseMetrics.objects.filter(domain=domain)
+        .order_by("snapshot_date")
+        .values_list("metrics__adoption__daily_downloads_at_date", flat=True)
+    )
+    return [point for point in points if point]
 
 
 def models_citing_dataset(repo_id: str, snapshot=None) -> list[dict]:

@@ -8,7 +8,7 @@ import pyarrow as pa
 from django.conf import settings
 from django.db import transaction
 
-from growth.domains import DEFAULT_RULES
+from growth.domains import DEFAULT_RULES, Rule
 from growth.reuse_models import DatasetCitation, ReuseMetrics
 from growth.snapshot import SnapshotError
 
@@ -19,6 +19,32 @@ logger = logging.getLogger(__name__)
 # History series are rebuilt from the stored rows of each date, so a row keeps only its own date.
 _SERIES = (("concentration", "over_time"), ("adoption", "daily_downloads"))
 CITATION_BATCH = 2000
+
+
+def domain_rules() -> tuple[Rule, ...]:
+    """The domain rules in force: the editable ``growth.models.DomainRule`` rows when that model
+    exists and has rows (they replace the defaults, as ``growth/domains.py`` says), else
+    ``DEFAULT_RULES``. Rows are read by the ``Rule`` field names (domain, subdomain, field, value,
+    description); rows with ``active``/``enabled`` set to False are skipped."""
+    import growth.models
+
+    model = getattr(growth.models, "DomainRule", None)
+    if model is None:
+        return DEFAULT_RULES
+    rules = []
+    for row in model.objects.all():
+        if getattr(row, "active", True) is False or getattr(row, "enabled", True) is False:
+            continue
+        rules.append(
+            Rule(
+                domain=row.domain,
+                subdomain=getattr(row, "subdomain", "") or "",
+                field=row.field,
+                value=row.value,
+                description=getattr(row, "description", "") or "",
+            )
+        )
+    return tuple(rules) or DEFAULT_RULES
 
 
 def snapshot_dir() -> Path:
@@ -42,14 +68,15 @@ def _storable(metrics: dict) -> dict:
 
 
 def reuse_metrics_store(
-    snapshot_date: dt.date, table: pa.Table, *, rules=DEFAULT_RULES, source: str = ""
+    snapshot_date: dt.date, table: pa.Table, *, rules=None, source: str = ""
 ) -> list[ReuseMetrics]:
     """Compute every domain's metrics for ``snapshot_date`` from ``table`` and store them.
 
     ``table`` is a snapshot table holding that date (and possibly earlier ones, used for the
-    adoption metrics). Idempotent: the rows and citations of that date are replaced, and domains
+    adoption metrics). ``rules`` default to ``domain_rules()``. Idempotent: the rows and citations of that date are replaced, and domains
     that the rules no longer define are removed for that date.
     """
+    rules = domain_rules() if rules is None else rules
     result = compute_reuse_metrics(table, rules, as_of=snapshot_date, include_citations=True)
     if result["snapshot_date"] != snapshot_date.isoformat():
         raise SnapshotError(
@@ -86,7 +113,7 @@ def reuse_metrics_store_file(
     snapshot_date: dt.date | None = None,
     *,
     all_dates: bool = False,
-    rules=DEFAULT_RULES,
+    rules=None,
 ) -> list[dt.date]:
     """Store the metrics of a snapshot file: its latest date, ``snapshot_date``, or every date.
 
@@ -105,6 +132,7 @@ def reuse_metrics_store_file(
         wanted = dates
     else:
         wanted = dates[-1:]
+    rules = domain_rules() if rules is None else rules
     for date in wanted:
         reuse_metrics_store(date, table, rules=rules, source=str(path))
     return wanted

@@ -89,4 +89,10 @@ def reuse_domain(request, domain: str):
 
 
 def reuse_dataset(request, repo_id: str):
-    return render(request, "growth/reuse_dataset.html", {"dataset_repo_id": repo_id})
+    """The Hub models citing a dataset, in the snapshot of ``?date=`` (default the latest)."""
+    wanted, warning = _requested_date(request)
+    return render(
+        request,
+        "growth/reuse_dataset.html",
+        {"dataset_repo_id": repo_id, "snapshot_date": wanted, "warning": warning},
+    )

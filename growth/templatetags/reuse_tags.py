@@ -39,4 +39,4 @@ def get_item(mapping, key):
 @register.simple_tag
 def reuse_citations_of(repo_id, snapshot=None):
     """``{% reuse_citations_of repo_id as citations %}``: the models citing a dataset."""
-    return models_citing_dataset(repo_id, snapshot) if repo_id else []
+    return models_citing_dataset(repo_id, snapshot or None) if repo_id else []

@@ -1,7 +1,7 @@
 """``manage.py reuse_metrics``: the JSON contract, the table, and exit code 2 on bad input.
 
-The command runs in a subprocess with a database URL that cannot be reached, which proves it
-needs no database.
+The command runs in a subprocess with a database URL that cannot be reached and no SECRET_KEY,
+which proves it needs neither.
 """
 
 import json
@@ -28,10 +28,12 @@ def run(*args):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "SECRET_KEY": "command-test-only",
         # Nothing listens there: any database access would fail the command.
         "DATABASE_URL": "postgres://nobody@127.0.0.1:9/no_such_db",
     }
+    # A bare shell: no secret key, no DEBUG (manage.py lets this offline command run so).
+    for name in ("SECRET_KEY", "DEBUG", "DJANGO_ALLOW_EPHEMERAL_SECRET"):
+        env.pop(name, None)
     return subprocess.run(
         [sys.executable, "manage.py", "reuse_metrics", *args],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=120,

@@ -138,11 +138,12 @@ def test_latest_date_for_snapshot_metrics_and_history_for_adoption():
         robot_model("b/steady", downloads_all=30, downloads=big, date=d3),  # 10 / day
         robot_model("b/steady", downloads_all=100, downloads=big, date=d10),  # 10 / day
         robot_model("c/new", downloads_all=7, date=d10),  # appears on the last day only
+        *(robot_model("d/idle", date=d) for d in (d0, d1, d3, d10)),  # never downloaded
     ]
     result = compute_reuse_metrics(table(rows), domains=["robotics"])
     m = result["domains"]["robotics"]
     assert result["snapshot_date"] == d10.isoformat()
-    assert m["repos"] == 3 and m["downloads_total"] == 707
+    assert m["repos"] == 4 and m["downloads_total"] == 707
     adoption = m["adoption"]
     assert adoption["snapshots"] == 4
     assert [p["daily_downloads"] for p in adoption["daily_downloads"]] == pytest.approx(
@@ -150,7 +151,8 @@ def test_latest_date_for_snapshot_metrics_and_history_for_adoption():
     )
     assert adoption["peak_date"] == d3.isoformat()
     assert adoption["half_life_days"] == 7  # 210 -> 24.3 a day, 7 days later
-    # a/fading: peak on d3, at most half on d10 (7 days); b/steady peaks on d1 and never halves
+    # a/fading: peak on d3, at most half on d10 (7 days); b/steady peaks on d1 and never halves;
+    # d/idle has no peak at all and is neither measured nor censored
     assert adoption["repo_half_life_days"] == {
         "median": 7.0, "mean": 7.0, "measured": 1, "censored": 1,
     }  # fmt: skip

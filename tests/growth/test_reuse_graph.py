@@ -1,7 +1,7 @@
 """The model tree: edges from baseModels and tags, and cycle-safe vectorized walks."""
 
 import numpy as np
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from growth.reuse.graph import RELATION_NAMES, ModelTree, model_tree
@@ -52,6 +52,12 @@ def test_edges_from_base_models_and_tags():
         repo("f/missing-parent", parents=["gone/model"]),  # parent not in the snapshot
         repo("org/base", "dataset"),  # a dataset with a model's id is not a parent
         repo("g/self", parents=["g/self"]),  # a self-loop is dropped
+        # baseModels without a relation: the tag naming the same parent lends its relation
+        repo(
+            "h/norel", parents=["org/base"], relation=None, tags=["base_model:quantized:org/base"]
+        ),
+        # a tag naming another parent than baseModels is a second edge
+        repo("i/two", parents=["org/base"], relation="finetune", tags=["base_model:adapter:a/ft"]),
     ]
     t = table(rows)
     is_model = np.array([r["repo_type"] == "model" for r in rows])
@@ -69,6 +75,9 @@ def test_edges_from_base_models_and_tags():
         ("c/merge", "a/ft", "merge", True),
         ("d/bare", "org/base", "unspecified", False),
         ("e/both", "org/base", "adapter", True),  # declared twice, one edge
+        ("h/norel", "org/base", "quantized", True),
+        ("i/two", "org/base", "finetune", True),
+        ("i/two", "a/ft", "adapter", False),
     }
 
 
@@ -95,6 +104,9 @@ graphs = st.integers(min_value=1, max_value=25).flatmap(
 )
 
 
+@settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)  # a busy machine is no failure
 @given(graphs)
 def test_frontier_expansion_reaches_exactly_what_a_plain_walk_reaches(graph):
     n, edges, sources = graph
@@ -103,6 +115,9 @@ def test_frontier_expansion_reaches_exactly_what_a_plain_walk_reaches(graph):
     assert set(np.flatnonzero(level > 0).tolist()) == naive_reachable(n, edges, sources)
 
 
+@settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)  # a busy machine is no failure
 @given(graphs)
 def test_a_leaf_has_no_descendants(graph):
     n, edges, _ = graph

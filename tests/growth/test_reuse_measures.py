@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from growth.reuse import measures
@@ -76,6 +76,9 @@ def test_concentration_bundle():
     assert result["median"] == 150
 
 
+@settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)  # a busy machine is no failure
 @given(positive_amounts)
 def test_gini_is_within_0_and_1(values):
     g = measures.gini(values)
@@ -83,6 +86,9 @@ def test_gini_is_within_0_and_1(values):
     assert g <= 1 - 1 / len(values) + 1e-9
 
 
+@settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)  # a busy machine is no failure
 @given(positive_amounts, st.data())
 def test_author_shares_sum_to_one_and_hhi_is_bounded(values, data):
     codes = data.draw(
@@ -95,6 +101,9 @@ def test_author_shares_sum_to_one_and_hhi_is_bounded(values, data):
     assert measures.effective_number(value) <= per_author.size + 1e-9
 
 
+@settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)  # a busy machine is no failure
 @given(positive_amounts)
 def test_top_shares_grow_with_k_and_reach_one(values):
     small = measures.top_share(values, Fraction(1, 10_000))
@@ -103,6 +112,9 @@ def test_top_shares_grow_with_k_and_reach_one(values):
     assert measures.top_share(values, 1) == pytest.approx(1.0)
 
 
+@settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)  # a busy machine is no failure
 @given(amounts)
 def test_share_below_plus_share_at_or_above_is_one(values):
     below = measures.share_below(values, 200)

@@ -193,3 +193,18 @@ def test_command_store_option_fills_the_database(tmp_path, capsys):
     call_command("reuse_metrics", "--snapshot", path, "--json", "--store", "--all-dates")
     assert set(ReuseMetrics.objects.values_list("snapshot_date", flat=True)) == {DAY, D1}
     assert '"domains"' in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_json_api(client):
+    assert client.get(reverse("reuse:api-metrics")).status_code == 404  # nothing stored yet
+    reuse_metrics_store(D1, table(history_rows()))
+    payload = client.get(reverse("reuse:api-metrics")).json()
+    assert payload["snapshot_date"] == D1.isoformat()
+    assert payload["domains"]["robotics"]["downloads_total"] == 2805
+    bad = client.get(reverse("reuse:api-metrics"), {"date": "soon"})
+    assert bad.status_code == 400 and "not a date" in bad.json()["date"]
+    citations = client.get(reverse("reuse:api-citations", args=["alice/pick"])).json()
+    assert citations["count"] == 2
+    assert citations["models"][0]["model_id"] == "alice/ft"
+    assert citations["models"][0]["snapshot_date"] == D1.isoformat()
