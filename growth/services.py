@@ -34,7 +34,13 @@ from growth.models import (
     Snapshot,
     TopAuthor,
 )
-from growth.snapshot import REQUIRED_COLUMNS, SNAPSHOT_SCHEMA, SnapshotError, read_snapshot
+from growth.snapshot import (
+    BASE_MODELS_TYPE,
+    REQUIRED_COLUMNS,
+    SNAPSHOT_SCHEMA,
+    SnapshotError,
+    read_snapshot,
+)
 
 log = logging.getLogger(__name__)
 
@@ -149,11 +155,12 @@ def read_repo_rows(snapshot_id: int, columns: list[str] = AGGREGATE_COLUMNS) -> 
     """A stored snapshot's rows back in the snapshot format (only what aggregation needs)."""
     # Our own table name (model metadata); the snapshot id is a parameter (or an int on COPY).
     table_name = HubRepo._meta.db_table
-    sql = f"SELECT repo_type, repo_id, author, created_at, downloads, downloads_all_time, likes, tags, pipeline_tag, library_name FROM {table_name} WHERE snapshot_id = %s"  # noqa: S608
+    sql = f"SELECT repo_type, repo_id, author, created_at, downloads, downloads_all_time, likes, tags, pipeline_tag, library_name, base_relation, base_models FROM {table_name} WHERE snapshot_id = %s"  # noqa: S608
     names = ["repo_type", "id", "author", "createdAt", "downloads", "downloadsAllTime", "likes",
-             "tags", "pipeline_tag", "library_name"]  # fmt: skip
+             "tags", "pipeline_tag", "library_name", "base_relation", "base_models"]  # fmt: skip
     types = [pa.string(), pa.string(), pa.string(), pa.timestamp("ms", tz="UTC"), pa.int64(),
-             pa.int64(), pa.int64(), pa.string(), pa.string(), pa.string()]  # fmt: skip
+             pa.int64(), pa.int64(), pa.string(), pa.string(), pa.string(), pa.string(),
+             pa.string()]  # fmt: skip
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             buffer = io.BytesIO()
@@ -187,7 +194,31 @@ def read_repo_rows(snapshot_id: int, columns: list[str] = AGGREGATE_COLUMNS) -> 
             table = pa.table(dict(zip(names, arrays, strict=True)))
     tags = _split_lines(table["tags"].combine_chunks())
     table = table.set_column(table.schema.get_field_index("tags"), "tags", tags)
+    if "baseModels" in columns:
+        table = table.append_column("baseModels", _base_models_struct(table))
     return table.select([c for c in columns if c in table.column_names])
+
+
+def _base_models_struct(table: pa.Table) -> pa.StructArray:
+    """The stored ``base_relation`` + newline-separated ``base_models`` back into the Hub's
+    ``baseModels`` struct (null where the repo has no parent)."""
+    relation = table["base_relation"].combine_chunks()
+    parents = _split_lines(table["base_models"].combine_chunks())
+    models = pa.ListArray.from_arrays(
+        parents.offsets, pa.StructArray.from_arrays([parents.values], names=["id"])
+    )
+    no_parent = pc.equal(pc.list_value_length(parents), 0)
+    return pa.StructArray.from_arrays(
+        [relation, models], fields=list(BASE_MODELS_TYPE), mask=no_parent
+    )
+
+
+def snapshot_table(snapshot_id: int) -> pa.Table:
+    """A stored snapshot as a full snapshot-format table (what ``read_snapshot`` returns)."""
+    snapshot = Snapshot.objects.get(pk=snapshot_id)
+    table = read_repo_rows(snapshot_id, [c for c in REQUIRED_COLUMNS if c != "snapshot_date"])
+    dates = pa.array([snapshot.taken_on] * table.num_rows, pa.date32())
+    return table.append_column("snapshot_date", dates)
 
 
 def _as_datetime(value):
@@ -409,6 +440,11 @@ def import_snapshot_file(
         )
         previous_table, previous = day.select(["repo_type", "id", "downloadsAllTime"]), snapshot
         snapshots.append(snapshot)
+    if snapshots:
+        # Reuse metrics (issue 6) of every date in the file, in the background.
+        from growth.reuse.services import reuse_metrics_schedule
+
+        reuse_metrics_schedule(path=path, all_dates=True)
     return snapshots
 
 
@@ -506,6 +542,9 @@ def run_live_ingest(
         )
         raise
     aggregate_snapshot(run.snapshot_id)
+    from growth.reuse.services import reuse_metrics_schedule
+
+    reuse_metrics_schedule(snapshot_id=run.snapshot_id)
     run.snapshot.refresh_from_db()
     run.status = IngestRun.Status.DONE
     run.finished_at = timezone.now()

@@ -8,7 +8,7 @@ import pyarrow as pa
 from django.conf import settings
 from django.db import transaction
 
-from growth.domains import DEFAULT_RULES, Rule
+from growth.domains import Rule
 from growth.reuse_models import DatasetCitation, ReuseMetrics
 from growth.snapshot import SnapshotError
 
@@ -22,29 +22,10 @@ CITATION_BATCH = 2000
 
 
 def domain_rules() -> tuple[Rule, ...]:
-    """The domain rules in force: the editable ``growth.models.DomainRule`` rows when that model
-    exists and has rows (they replace the defaults, as ``growth/domains.py`` says), else
-    ``DEFAULT_RULES``. Rows are read by the ``Rule`` field names (domain, subdomain, field, value,
-    description); rows with ``active``/``enabled`` set to False are skipped."""
-    import growth.models
+    """The domain rules in force: the admin's active ``DomainRule`` rows, else the defaults."""
+    from growth.selectors import active_rules
 
-    model = getattr(growth.models, "DomainRule", None)
-    if model is None:
-        return DEFAULT_RULES
-    rules = []
-    for row in model.objects.all():
-        if getattr(row, "active", True) is False or getattr(row, "enabled", True) is False:
-            continue
-        rules.append(
-            Rule(
-                domain=row.domain,
-                subdomain=getattr(row, "subdomain", "") or "",
-                field=row.field,
-                value=row.value,
-                description=getattr(row, "description", "") or "",
-            )
-        )
-    return tuple(rules) or DEFAULT_RULES
+    return tuple(active_rules())
 
 
 def snapshot_dir() -> Path:
@@ -138,8 +119,22 @@ def reuse_metrics_store_file(
     return wanted
 
 
+def reuse_metrics_store_snapshot(snapshot_id: int) -> list[dt.date]:
+    """Store the metrics of a snapshot held in the database (a live crawl has no file)."""
+    from growth.models import Snapshot
+    from growth.services import snapshot_table
+
+    snapshot = Snapshot.objects.get(pk=snapshot_id)
+    reuse_metrics_store(snapshot.taken_on, snapshot_table(snapshot_id), source=str(snapshot))
+    return [snapshot.taken_on]
+
+
 def reuse_metrics_schedule(
-    *, path: str | None = None, snapshot_date: dt.date | None = None, all_dates: bool = False
+    *,
+    path: str | None = None,
+    snapshot_date: dt.date | None = None,
+    all_dates: bool = False,
+    snapshot_id: int | None = None,
 ) -> None:
     """Queue the computation on the ``hub`` queue once the current transaction commits."""
     from .tasks import QUEUE, reuse_metrics_compute
@@ -148,5 +143,6 @@ def reuse_metrics_schedule(
         "path": str(path) if path else None,
         "snapshot_date": snapshot_date.isoformat() if snapshot_date else None,
         "all_dates": all_dates,
+        "snapshot_id": snapshot_id,
     }
     transaction.on_commit(lambda: reuse_metrics_compute.apply_async(kwargs=kwargs, queue=QUEUE))

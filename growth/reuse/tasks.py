@@ -12,7 +12,7 @@ from celery import shared_task
 from growth.snapshot import SnapshotError
 
 from .compute import UnknownDomain
-from .services import reuse_metrics_store_file
+from .services import reuse_metrics_store_file, reuse_metrics_store_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -21,13 +21,19 @@ QUEUE = "hub"
 
 @shared_task(name="growth.reuse_metrics_compute", ignore_result=False)
 def reuse_metrics_compute(
-    path: str | None = None, snapshot_date: str | None = None, all_dates: bool = False
+    path: str | None = None,
+    snapshot_date: str | None = None,
+    all_dates: bool = False,
+    snapshot_id: int | None = None,
 ) -> dict:
     """Idempotent: storing a date again replaces its rows. Unusable input is logged and
     reported in the result, never retried (it would fail the same way)."""
     try:
-        date = dt.date.fromisoformat(snapshot_date) if snapshot_date else None
-        stored = reuse_metrics_store_file(path, date, all_dates=all_dates)
+        if snapshot_id is not None:
+            stored = reuse_metrics_store_snapshot(snapshot_id)
+        else:
+            date = dt.date.fromisoformat(snapshot_date) if snapshot_date else None
+            stored = reuse_metrics_store_file(path, date, all_dates=all_dates)
     except (SnapshotError, UnknownDomain, ValueError) as exc:
         logger.error("reuse metrics not computed (path=%s, date=%s): %s", path, snapshot_date, exc)
         return {"ok": False, "error": str(exc)}

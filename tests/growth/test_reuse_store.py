@@ -208,3 +208,36 @@ def test_json_api(client):
     assert citations["count"] == 2
     assert citations["models"][0]["model_id"] == "alice/ft"
     assert citations["models"][0]["snapshot_date"] == D1.isoformat()
+
+
+@pytest.mark.django_db
+def test_metrics_from_the_database_equal_metrics_from_the_file(tmp_path):
+    """A live crawl has no file: its stored rows give the same metrics as the file would."""
+    from growth.services import import_snapshot_file, snapshot_table
+
+    path = write(tmp_path / "snap.parquet", history_rows())
+    snapshots = import_snapshot_file(path)
+    latest = max(snapshots, key=lambda s: s.taken_on)
+
+    from_db = snapshot_table(latest.pk).sort_by("id")
+    assert from_db["baseModels"].to_pylist() == [
+        row["baseModels"]
+        for row in sorted(
+            (r for r in table(history_rows()).to_pylist() if r["snapshot_date"] == D1),
+            key=lambda r: r["id"],
+        )
+    ]
+
+    reuse_metrics_store_file(path, D1)
+    expected = {row.domain: row.metrics for row in ReuseMetrics.objects.filter(snapshot_date=D1)}
+    ReuseMetrics.objects.all().delete()
+
+    from growth.reuse.services import reuse_metrics_store_snapshot
+
+    assert reuse_metrics_store_snapshot(latest.pk) == [D1]
+    stored = {row.domain: row.metrics for row in ReuseMetrics.objects.filter(snapshot_date=D1)}
+    assert stored.keys() == expected.keys()
+    for domain, metrics in expected.items():
+        for key in ("repos", "downloads_total", "gini_downloads", "derivatives_total",
+                    "dataset_reuse_ratio", "declaration_rate", "hhi_authors"):  # fmt: skip
+            assert stored[domain][key] == metrics[key], (domain, key)
