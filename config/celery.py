@@ -25,6 +25,12 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     task_queues=[Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES],
     task_default_queue="default",
+    # Each kind of work on its own queue, by task name, so a deployment sizes workers per queue.
+    task_routes={
+        "curation.inference.*": {"queue": "inference"},
+        "curation.run_pipeline": {"queue": "validation"},
+        "growth.*": {"queue": "hub"},
+    },
     # Long validations: take one task at a time, acknowledge it only when done, and give it back
     # to the queue when the worker dies mid-way. Every task is idempotent for this reason.
     task_acks_late=True,
