@@ -364,13 +364,19 @@ def _scan_file(job: FileJob) -> FileResult:
                 )
             ts_column = "timestamp" in batch.schema.names
             if ts_column and period:
-                ts = to_numpy(batch.column("timestamp")).astype(np.float64)
+                raw = to_numpy(batch.column("timestamp"))
+                ts = raw.astype(np.float64)
                 prev = carry["ts"] if carry and carry.get("ts") is not None else 0.0
                 dts = np.diff(ts, prepend=prev)
                 nonmono = valid & ~(dts > 0)
                 dev = np.where(valid, np.abs(dts - period), 0.0)
                 dev = np.where(np.isnan(dev), np.inf, dev)
-                off = dev > TIMESTAMP_TOLERANCE_S
+                tolerance = TIMESTAMP_TOLERANCE_S
+                if raw.dtype == np.float32:
+                    # float32 seconds lose precision in long episodes (0.24 ms steps at one hour):
+                    # rounding of the stored value is not a recording error.
+                    tolerance = tolerance + 2 * np.spacing(np.abs(raw)).astype(np.float64)
+                off = dev > tolerance
                 worst = np.maximum.reduceat(dev, bounds)
                 start_rows = ~valid
                 row.update(
