@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -311,10 +310,6 @@ def read_episode_stats_v3(ctx: Context) -> dict[int, dict[str, dict]]:
             for ep, value in zip(episodes, table.column(column).to_pylist(), strict=True):
                 result.setdefault(ep, {}).setdefault(feature, {})[stat] = value
     return result
-
-
-def exists(ctx: Context, rel: str) -> bool:
-    return rel in ctx.files and Path(ctx.root / rel).is_file()
 
 
 def check_against_data(ctx: Context, scan) -> None:

@@ -80,10 +80,40 @@ def test_v20_dataset_is_valid_and_told_to_go_through_v21_first(base_datasets):
     assert "convert_dataset_v20_to_v21" in outdated.message
 
 
-def test_process_pool_finds_the_same_as_one_process(base_datasets):
-    one = validate(base_datasets["v21"], workers=1).to_dict()
-    pool = validate(base_datasets["v21"], workers=2).to_dict()
+def test_process_pool_finds_the_same_as_one_process(dataset, monkeypatch):
+    import validators.data
+
+    root = dataset("v21")
+    (root / "data/chunk-000/episode_000001.parquet").write_bytes(b"PAR1 truncated")
+    one = validate(root, workers=1).to_dict()
+    monkeypatch.setattr(validators.data, "SMALL_DATA_BYTES", 0)  # use the pool even for tiny data
+    calls = []
+    pool = validate(root, workers=2, progress=lambda *a: calls.append(a)).to_dict()
     assert one == pool
+    assert "file.corrupt" in {f["code"] for f in pool["findings"]}
+    assert ("data files", 2, 2) in calls
+
+
+def _validate_in_daemon(path, queue):
+    import validators.data
+
+    validators.data.SMALL_DATA_BYTES = 0
+    queue.put(sorted(validate(path, workers=2).codes()))
+
+
+def test_inside_a_daemonic_process_the_scan_falls_back_to_one_process(base_datasets):
+    """Celery-like workers are daemonic and may not start children: validation still completes."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(
+        target=_validate_in_daemon, args=(str(base_datasets["v21"]), queue), daemon=True
+    )
+    process.start()
+    codes = queue.get(timeout=120)
+    process.join(timeout=30)
+    assert codes == ["version.outdated"]
 
 
 def test_report_round_trips_through_json(base_datasets):
