@@ -4,6 +4,9 @@ data (lerobot's own tolerances: rtol 5e-6 / atol 6e-5 for numbers, 1e-2 for imag
 from __future__ import annotations
 
 import json
+import os
+import shlex
+from pathlib import Path
 
 import numpy as np
 
@@ -15,6 +18,15 @@ QUANTILES = ("q01", "q10", "q50", "q90", "q99")
 BASIC = ("min", "max", "mean", "std")
 RTOL, ATOL = 5e-6, 6e-5
 STATS = "meta/stats.json"
+
+
+def quantile_command(root) -> str:
+    """The lerobot 0.4.4 command that adds quantiles to the stats of the dataset at ``root``."""
+    root = Path(os.path.abspath(root))
+    return (
+        "python -m lerobot.datasets.v30.augment_dataset_quantile_stats "
+        f"--repo-id={shlex.quote(root.parent.name + '/' + root.name)} --root={shlex.quote(str(root))}"
+    )
 
 
 def _load_stats_json(ctx: Context) -> dict | None:
@@ -66,8 +78,9 @@ def check_stats(ctx: Context, scan) -> None:
             ctx.add(
                 "stats.no_quantiles",
                 f"{STATS} has no q01/q10/q50/q90/q99 for some features; policies with QUANTILES "
-                "normalization (pi0.5) fail (#2105). Add them with `python -m "
-                "lerobot.datasets.v30.augment_dataset_quantile_stats --repo-id=ORG/NAME`.",
+                "normalization (pi0.5) fail (#2105). Add them with "
+                f"`{quantile_command(ctx.root)}` (offline it writes the stats, then fails to push "
+                "to the Hub; the stats are written).",
                 file=STATS,
             )
         missing = [
