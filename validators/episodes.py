@@ -439,7 +439,10 @@ def check_data_files_resolve(ctx: Context, scan) -> None:
             )
 
 
-def resolve(template: str, **fields) -> str | None:
+def resolve(template, **fields) -> str | None:
+    """Fill a path template; None when it cannot be filled (bad placeholders, not a string)."""
+    if not isinstance(template, str):
+        return None
     try:
         return template.format(**fields)
     except (KeyError, IndexError, ValueError, TypeError):

@@ -51,7 +51,18 @@ def check_stats(ctx: Context, scan) -> None:
     elif ctx.version == "v2.1":
         rows = read_jsonl(ctx, "meta/episodes_stats.jsonl")
         if rows is not None:
-            episode_stats = {r.get("episode_index"): r.get("stats") or {} for r in rows}
+            episode_stats = {
+                r["episode_index"]: r["stats"]
+                for r in rows
+                if isinstance(r.get("episode_index"), int) and isinstance(r.get("stats"), dict)
+            }
+            if len(episode_stats) < len(rows):
+                ctx.add(
+                    "stats.invalid",
+                    f"{len(rows) - len(episode_stats)} row(s) of meta/episodes_stats.jsonl lack an "
+                    "integer episode_index or a stats object.",
+                    file="meta/episodes_stats.jsonl",
+                )
     has_stats = stats is not None or (episode_stats is not None and not ctx.is_v3)
     ctx.summary["has_stats"] = has_stats
     if not has_stats:
@@ -251,7 +262,8 @@ def _compare_episodes(ctx: Context, episode_stats: dict, scan, source: str) -> N
             stored = np.full((len(rows), width), np.nan)
             present = np.zeros(len(rows), dtype=bool)
             for i, (ep, _) in enumerate(rows_of):
-                value = (episode_stats[ep] or {}).get(name, {})
+                features = episode_stats[ep] if isinstance(episode_stats[ep], dict) else {}
+                value = features.get(name, {})
                 value = value.get(stat) if isinstance(value, dict) else None
                 if value is None:
                     continue

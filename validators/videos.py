@@ -152,7 +152,7 @@ def check_videos(ctx: Context, progress) -> None:
         if video.key not in cameras and result.get("width"):
             cameras[video.key] = result
     ctx.summary["cameras"] = [
-        _camera_summary(ctx, key, cameras.get(key)) for key in ctx.video_keys + ctx.image_keys
+        camera_summary(ctx, key, cameras.get(key)) for key in ctx.video_keys + ctx.image_keys
     ]
 
 
@@ -175,7 +175,7 @@ def _samples(video: VideoFile, fps: float) -> list[float]:
     return samples
 
 
-def _camera_summary(ctx: Context, key: str, probed: dict | None) -> dict:
+def camera_summary(ctx: Context, key: str, probed: dict | None) -> dict:
     spec = ctx.features.get(key, {})
     info = spec.get("info") or {}
     hwc = camera_hwc(spec) or (None, None, None)
