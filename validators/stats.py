@@ -17,6 +17,7 @@ from .scan import numeric_features
 QUANTILES = ("q01", "q10", "q50", "q90", "q99")
 BASIC = ("min", "max", "mean", "std")
 RTOL, ATOL = 5e-6, 6e-5
+VIDEO_TOL = 1e-2  # lerobot's tolerance for image/video stats (rtol and atol)
 STATS = "meta/stats.json"
 
 
@@ -111,6 +112,8 @@ def check_stats(ctx: Context, scan) -> None:
                 file=STATS,
                 severity="warning",
             )
+    if stats is not None:
+        _compare_video_means(ctx, stats)
     if scan is None or not scan.table:
         return
     if stats is not None and ctx.selected_episodes is None:
@@ -234,6 +237,33 @@ def _compare_global(ctx: Context, stats: dict, scan) -> None:
                 "recording?); recompute them.",
                 file=STATS,
                 feature=name,
+            )
+
+
+def _compare_video_means(ctx: Context, stats: dict) -> None:
+    """The stored per-channel mean of each camera against the mean of every decoded frame.
+
+    Only the mean: lerobot computes the stats on the frames before encoding, and lossy encoding
+    changes min, max and std far more than the mean (a few thousandths on pure noise)."""
+    for key, computed in ctx.video_channel_means.items():
+        stored = stats.get(key, {}).get("mean") if isinstance(stats.get(key), dict) else None
+        if stored is None:
+            continue
+        try:
+            stored = np.asarray(stored, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            continue  # stats.invalid already says it
+        if stored.shape != computed.shape:
+            continue
+        gap = np.abs(stored - computed)
+        if (gap > VIDEO_TOL + VIDEO_TOL * np.abs(computed)).any():
+            ctx.add(
+                "stats.mismatch",
+                f"{STATS}: the per-channel mean of {key} is {np.round(stored, 4).tolist()} but the "
+                f"decoded video frames average {np.round(computed, 4).tolist()} (tolerance "
+                f"{VIDEO_TOL:g}); the stats do not describe these videos. Recompute them.",
+                file=STATS,
+                feature=key,
             )
 
 
