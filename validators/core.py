@@ -42,6 +42,8 @@ def validate(
     root = Path(path)
     if not root.is_dir():
         raise NotADirectoryError(f"{path} is not a folder")
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise PermissionError(f"{path} cannot be read (permission denied)")
     progress = progress or _no_progress
     ctx = Context(
         root,
