@@ -430,13 +430,16 @@ def _scan_file(job: FileJob) -> FileResult:
                 matrix = _matrix(batch.column(name), width, name, result, job.rel)
                 if matrix is None:
                     continue
-                finite = np.isfinite(matrix)
+                if str(job.features[name].get("dtype", "")).startswith(("int", "uint", "bool")):
+                    nonfinite = np.zeros(len(bounds), dtype=np.int64)  # integers are finite
+                else:
+                    nonfinite = np.add.reduceat(~np.isfinite(matrix), bounds, axis=0).sum(axis=1)
                 sums = np.add.reduceat(matrix, bounds, axis=0)
                 means = sums / lengths[:, None]
                 dev2 = matrix - np.repeat(means, lengths, axis=0)
                 row.update(
                     {
-                        f"{name}|nonfinite": np.add.reduceat(~finite, bounds, axis=0).sum(axis=1),
+                        f"{name}|nonfinite": nonfinite,
                         f"{name}|mean": means,
                         f"{name}|m2": np.add.reduceat(dev2 * dev2, bounds, axis=0),
                         f"{name}|min": np.minimum.reduceat(matrix, bounds, axis=0),
