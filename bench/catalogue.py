@@ -295,7 +295,9 @@ def main() -> None:
     seed(args.rows)
     print(
         f"database: {connection.vendor}; rows: {args.rows}; concurrency: {args.concurrency}; "
-        f"gunicorn workers: {args.workers}; cpus: {os.cpu_count()}"
+        f"gunicorn workers: {args.workers}; cpus: {os.cpu_count()}; "
+        f"facet cache: {'off' if args.no_cache else 'on (per process)'}; "
+        f"load average: {os.getloadavg()[0]:.1f}"
     )
     connection.close()
     port = free_port()
