@@ -205,7 +205,11 @@ class SubmissionAction(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=ActionSerializer, responses=SubmissionSerializer)
+    @extend_schema(
+        operation_id="curation_submission_action",
+        request=ActionSerializer,
+        responses=SubmissionSerializer,
+    )
     def post(self, request, pk, action):
         submission = submission_for(request.user, pk)
         data = ActionSerializer(data=request.data)
@@ -362,6 +366,7 @@ class UploadChunk(APIView):
             _raise(exc)
         return self._answer(session)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, token):
         self._session(request, token)
         uploads.upload_cancel(token=token, user=request.user)
