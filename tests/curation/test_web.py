@@ -286,3 +286,10 @@ def test_api_schema_lists_curation_endpoints(client):
         "/api/curation/submissions/{id}/{action}/",
     ):
         assert any(k.replace("{pk}", "{id}") == p for k in paths), p
+
+
+def test_openapi_schema_is_valid_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
+    assert "/api/curation/uploads/{token}/" in (tmp_path / "s.yaml").read_text()
