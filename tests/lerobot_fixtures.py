@@ -25,6 +25,13 @@ CAMERA_KEY = "observation.images.front"
 CAMERA_SHAPE = (48, 64, 3)  # H, W, C: small so that encoding stays fast
 
 
+def _quiet_encoders() -> None:
+    """libx264 prints its statistics for every file; keep test output readable."""
+    import av
+
+    av.logging.set_level(av.logging.ERROR)
+
+
 def _joint_names(state_dim: int) -> list[str]:
     return [f"joint_{i}" for i in range(state_dim)]
 
@@ -49,6 +56,7 @@ def make_v30_dataset(
     """
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
+    _quiet_encoders()
     root = Path(root)
     names = _joint_names(state_dim)
     features: dict = {
@@ -101,6 +109,7 @@ def _write_mp4(path: Path, frames: int, fps: int, shape=CAMERA_SHAPE, codec: str
     """Encode ``frames`` random frames at ``fps`` with PyAV (yuv420p, like lerobot)."""
     import av
 
+    _quiet_encoders()
     height, width, _ = shape
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(frames)

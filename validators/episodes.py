@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -230,6 +229,7 @@ def _load_v2(ctx: Context) -> None:
 def _finish(ctx: Context, meta: EpisodeMeta) -> None:
     if not meta.index:
         ctx.add("episodes.missing", f"{meta.source} has no episode rows.", file=meta.source)
+        ctx.episodes = meta
         return
     bad = [
         i
@@ -310,10 +310,6 @@ def read_episode_stats_v3(ctx: Context) -> dict[int, dict[str, dict]]:
             for ep, value in zip(episodes, table.column(column).to_pylist(), strict=True):
                 result.setdefault(ep, {}).setdefault(feature, {})[stat] = value
     return result
-
-
-def exists(ctx: Context, rel: str) -> bool:
-    return rel in ctx.files and Path(ctx.root / rel).is_file()
 
 
 def check_against_data(ctx: Context, scan) -> None:

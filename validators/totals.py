@@ -74,5 +74,6 @@ def check_totals(ctx: Context, scan) -> None:
                 f'{{"train": "0:{n_episodes}"}}.',
                 file=INFO,
             )
-    if (n_episodes == 0) or (frames == 0):
+    no_data = scan is not None and not scan.files and not partial
+    if n_episodes == 0 or frames == 0 or (no_data and not meta):
         ctx.add("dataset.empty", "The dataset holds no episodes or no frames.")

@@ -125,6 +125,7 @@ def probe_files(
     *,
     memory_mb: int = DEFAULT_MEMORY_MB,
     per_file_seconds: int = PER_FILE_SECONDS,
+    grace_seconds: float = 30.0,
 ) -> dict[str, dict]:
     """Probe mp4 files in a sandboxed child; a file that kills or hangs the child gets an error
     result and the remaining files are probed by a fresh child."""
@@ -138,7 +139,7 @@ def probe_files(
             "per_file_seconds": per_file_seconds,
             "cpu_seconds": per_file_seconds * len(pending) + 30,
         }
-        budget = per_file_seconds * len(pending) + 30
+        budget = per_file_seconds * len(pending) + grace_seconds
         current = None
         started = time.monotonic()
         process = subprocess.Popen(
@@ -180,7 +181,7 @@ def probe_files(
                 results[spec["path"]] = {
                     "path": spec["path"],
                     "ok": False,
-                    "error": "the decoder process failed to start",
+                    "error": f"the decoder process failed before reading it (exit code {process.returncode})",
                 }
             break
         pending = remaining
