@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .context import Context
+from .episodes import resolve
 from .scan import FileJob, FileResult, file_episode_of, numeric_features, scan_file
 
 logger = logging.getLogger(__name__)
@@ -42,13 +43,6 @@ class DataScan:
         if row is None or key not in self.table:
             return None
         return self.table[key][row]
-
-
-def resolve(template: str, **fields) -> str | None:
-    try:
-        return template.format(**fields)
-    except (KeyError, IndexError, ValueError):
-        return None
 
 
 def data_files_to_scan(ctx: Context) -> list[str]:

@@ -25,7 +25,6 @@ from .parquet_io import diagnose_parquet
 
 BATCH_ROWS = 256 * 1024
 BIG = np.iinfo(np.int64).max
-INTERLEAVED_RUNS = 4096  # more runs than this in one batch: episodes are interleaved, not grouped
 
 ARROW_TO_DTYPE = {
     pa.float16(): "float16",
@@ -334,7 +333,9 @@ def _scan_file(job: FileJob) -> FileResult:
             if ep is None:
                 ep = np.full(n, job.file_episode, dtype=np.int64)
             starts = np.flatnonzero(ep[1:] != ep[:-1]) + 1
-            if len(starts) > INTERLEAVED_RUNS:
+            if len(starts) > n // 2 and 4 * len(np.unique(ep)) < len(starts):
+                # Rows of a few episodes alternate (not short episodes, which are distinct):
+                # per-run numbers would be as large as the data itself, so stop here.
                 result.interleaved = True
                 return result
             bounds = np.concatenate([[0], starts]).astype(np.int64)

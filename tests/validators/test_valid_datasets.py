@@ -187,3 +187,18 @@ def test_the_suggested_commands_convert_a_v21_dataset_and_add_quantiles(dataset)
     final = validate(root, workers=1)
     assert final.codes() == set()
     assert final.summary["has_quantiles"] is True
+
+
+def test_a_check_that_breaks_is_reported_and_the_others_still_run(dataset, monkeypatch):
+    import validators.timestamps
+
+    def broken(ctx, scan):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(validators.timestamps, "check_timestamps", broken)
+    root = dataset("v30")
+    (root / "meta/stats.json").unlink()
+    report = validate(root, workers=1)
+    [failed] = report.by_code("check.failed")
+    assert "timestamps" in failed.message and "KeyError" in failed.message
+    assert "stats.missing" in report.codes()
