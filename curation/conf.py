@@ -6,6 +6,8 @@
 - ``ARCHIVE_MAX_RATIO``         highest compression ratio of any member (zip-bomb guard)
 - ``UPLOAD_MAX_BYTES``          largest single upload (file or archive)
 - ``UPLOAD_CHUNK_BYTES``        chunk size the web uploader uses
+- ``UPLOAD_EXPIRY_HOURS``       abandoned uploads are removed after this long (72)
+- ``PIPELINE_STALE_MINUTES``    a validation without progress for this long is queued again (30)
 - ``CATALOGUE_CACHE_SECONDS``   how long catalogue counts are cached (0: never); publishing clears them
 """
 
@@ -58,3 +60,11 @@ def work_root() -> Path:
 
 def catalogue_cache_seconds() -> int:
     return int(_setting("CATALOGUE_CACHE_SECONDS", 60))
+
+
+def upload_expiry_hours() -> float:
+    return float(_setting("UPLOAD_EXPIRY_HOURS", 72.0))
+
+
+def pipeline_stale_minutes() -> float:
+    return float(_setting("PIPELINE_STALE_MINUTES", 30.0))

@@ -151,7 +151,8 @@ def _apply(qs, f: CatalogueFilters, skip: str = ""):
 
 
 def catalogue_search(f: CatalogueFilters) -> QuerySet[DatasetIndex]:
-    qs = _apply(DatasetIndex.objects.all(), f)
+    # The search columns are large and never shown: leave them out of the result rows.
+    qs = _apply(DatasetIndex.objects.defer("search_text", "search_vector"), f)
     if f.q and connection.vendor == "postgresql":
         query = SearchQuery(f.q, config="simple", search_type="websearch")
         return qs.annotate(rank=SearchRank(F("search_vector"), query)).order_by(

@@ -127,8 +127,12 @@ def submission_detail(request, pk):
         "uploads_open": submission.uploads.filter(completed_at__isnull=True),
         "can_edit": policies.can_edit_files(user, submission),
         "actions": actions,
-        "reason_actions": [a for a in actions if TRANSITIONS[a].needs_reason],
-        "simple_actions": [a for a in actions if not TRANSITIONS[a].needs_reason and a != "assign"],
+        "reason_actions": [(a, ACTION_LABELS[a]) for a in actions if TRANSITIONS[a].needs_reason],
+        "simple_actions": [
+            (a, ACTION_LABELS[a])
+            for a in actions
+            if not TRANSITIONS[a].needs_reason and a != "assign"
+        ],
         "reviewers": reviewers,
         "findings": group_findings(submission.report),
         "summary": (submission.report or {}).get("summary") or {},
@@ -147,6 +151,19 @@ def submission_detail(request, pk):
 def submission_status(request, pk):
     return JsonResponse(status_payload(submission_for(request.user, pk)))
 
+
+ACTION_LABELS = {
+    "submit": "Submit for validation and review",
+    "resubmit": "Resubmit",
+    "withdraw": "Withdraw",
+    "claim": "Claim",
+    "assign": "Assign",
+    "approve": "Approve and publish",
+    "request_changes": "Request changes",
+    "reject": "Reject",
+    "upload_failed": "",
+    "validation_finished": "",
+}
 
 ACTION_SERVICES = {
     "submit": lambda s, u, r: workflow.submission_submit(submission_id=s, user=u),
@@ -280,11 +297,15 @@ def review_queue(request):
             "labs": Lab.objects.all(),
             "ages": selectors.AGE_FILTERS.keys(),
             "params": params,
-            "query": params.urlencode()
-            if "page" not in params
-            else "&".join(f"{k}={v}" for k, v in params.items() if k != "page"),
+            "query": _without_page(params),
         },
     )
+
+
+def _without_page(params) -> str:
+    copy = params.copy()
+    copy.pop("page", None)
+    return copy.urlencode()
 
 
 # --- everyone ------------------------------------------------------------------------------------
@@ -321,8 +342,6 @@ def catalogue(request):
         count=selectors.catalogue_count(filters),
     ).get_page(request.GET.get("page"))
     facets = selectors.catalogue_facets(filters)
-    base = request.GET.copy()
-    base.pop("page", None)
     return render(
         request,
         "curation/catalogue.html",
@@ -331,7 +350,7 @@ def catalogue(request):
             "facets": facets,
             "filters": filters,
             "active": filters.active(),
-            "query": base.urlencode(),
+            "query": _without_page(request.GET),
             "facet_labels": FACET_LABELS,
         },
     )

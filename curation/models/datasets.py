@@ -86,6 +86,7 @@ class Submission(models.Model):
     progress_step = models.CharField(max_length=80, blank=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
+    progress_updated_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     validation_outcome = models.CharField(
         max_length=10, choices=ValidationOutcome.choices, default=ValidationOutcome.NOT_RUN

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from curation.models import Submission, SubmissionState
 from curation.services import archives, storage, uploads, workflow
@@ -35,7 +36,10 @@ class Progress:
             return
         self.last = now
         Submission.objects.filter(pk=self.submission_id).update(
-            progress_step=step[:80], progress_done=max(done, 0), progress_total=max(total, 0)
+            progress_step=step[:80],
+            progress_done=max(done, 0),
+            progress_total=max(total, 0),
+            progress_updated_at=timezone.now(),
         )
 
 

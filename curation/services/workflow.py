@@ -169,6 +169,7 @@ def _submit(submission_id: int, action: str, *, user) -> Submission:
             progress_step="queued",
             progress_done=0,
             progress_total=0,
+            progress_updated_at=timezone.now(),
             last_error="",
             validation_outcome=ValidationOutcome.RUNNING,
             submitted_at=timezone.now(),
