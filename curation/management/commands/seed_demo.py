@@ -49,6 +49,11 @@ class Command(BaseCommand):
             f"demo users: {', '.join(u[0] for u in DEMO_USERS)} (password {DEMO_PASSWORD})"
         )
         if not skip_content:
-            from curation import demo
+            from curation import demo as curation_demo
+            from growth import demo as growth_demo
 
-            demo.seed(self.stdout)
+            curation_demo.seed(self.stdout)
+            # Simulated Hub snapshots (labelled as such) for the growth and reuse pages; their
+            # reuse metrics are computed by the worker once it starts.
+            growth_demo.load_demo_snapshot()
+            self.stdout.write("demo Hub snapshots: simulated, imported")
