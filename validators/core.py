@@ -1,0 +1,107 @@
+"""``validate``: run every check family in order and return a Report.
+
+Each step reads what earlier steps learned (info.json, layout, episode metadata, the data scan)
+from the shared Context and adds findings; a failing step never stops the others unless there is
+nothing left to read (no info.json at all).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from . import data, episodes, info, layout, quality, stats, timestamps, totals, videos
+from .context import Context
+from .report import Report
+
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(step: str, done: int, total: int) -> None:
+    return None
+
+
+def validate(
+    path,
+    *,
+    max_episodes: int | None = None,
+    decode_video: bool = True,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Validate the LeRobot dataset at ``path`` and return a Report of every finding.
+
+    ``max_episodes`` checks only the first N episodes (and the files that hold them);
+    ``decode_video=False`` reads video containers without decoding frames; ``workers`` is the
+    number of processes that read data files and probe videos (default: all cores);
+    ``progress(step, done, total)`` is called as work advances.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise NotADirectoryError(f"{path} is not a folder")
+    progress = progress or _no_progress
+    ctx = Context(
+        root,
+        max_episodes=max_episodes,
+        decode_video=decode_video,
+        workers=max(1, workers or os.cpu_count() or 1),
+    )
+    _run(ctx, progress)
+    ctx.finish()
+    ctx.summary["codebase_version"] = ctx.version
+    ctx.summary["data_files"] = sum(
+        1 for r in ctx.files if r.startswith("data/") and r.endswith(".parquet")
+    )
+    if not ctx.summary["video_files"]:
+        ctx.summary["video_files"] = sum(
+            1 for r in ctx.files if r.startswith("videos/") and r.endswith(".mp4")
+        )
+    return Report(codebase_version=ctx.version, summary=ctx.summary, findings=ctx.findings)
+
+
+def _run(ctx: Context, progress: Progress) -> None:
+    progress("layout", 0, 1)
+    layout.walk(ctx)
+    if not ctx.files:
+        ctx.add("not_lerobot", "The folder is empty.")
+        return
+    layout.check_files(ctx)
+    layout.load_info(ctx)
+    if ctx.stop:
+        return
+    layout.check_version(ctx)
+    layout.detect_layout(ctx)
+    info.check_info(ctx)
+    layout.check_outdated(ctx)
+    layout.check_unexpected(ctx)
+    progress("layout", 1, 1)
+
+    progress("metadata", 0, 1)
+    episodes.load_tasks(ctx)
+    episodes.load_episodes(ctx)
+    if ctx.max_episodes is not None:
+        ctx.add(
+            "report.partial",
+            f"Only the first {ctx.max_episodes} episode(s) were checked; totals, global index and global stats were not.",
+        )
+    episodes.check_data_files_resolve(ctx, None)
+    progress("metadata", 1, 1)
+
+    scan = data.run_scan(ctx, progress)
+    ctx.data_scan = scan
+    data.report_file_findings(ctx, scan)
+    data.check_indices(ctx, scan)
+    timestamps.check_timestamps(ctx, scan)
+    episodes.check_against_data(ctx, scan)
+    episodes.check_tasks_of_episodes(ctx)
+    totals.check_totals(ctx, scan)
+
+    videos.check_videos(ctx, progress)
+    if not ctx.summary["cameras"] and ctx.image_keys:
+        ctx.summary["cameras"] = [videos._camera_summary(ctx, key, None) for key in ctx.image_keys]
+
+    progress("stats", 0, 1)
+    stats.check_stats(ctx, scan)
+    quality.check_quality(ctx, scan)
+    progress("stats", 1, 1)

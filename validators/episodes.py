@@ -1,0 +1,451 @@
+"""Episode metadata and tasks: load them (v3 parquet or v2 jsonl) and check them against the data."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .context import Context, EpisodeMeta
+from .parquet_io import open_parquet
+
+V3_VIDEO_COLUMNS = ("chunk_index", "file_index", "from_timestamp", "to_timestamp")
+
+
+def read_jsonl(ctx: Context, rel: str) -> list[dict] | None:
+    """Rows of a jsonl file; a bad line is reported and skipped, it does not hide the others."""
+    if rel not in ctx.files or ctx.files[rel] == 0:
+        return None
+    rows = []
+    try:
+        text = (ctx.root / rel).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        ctx.add("file.corrupt", f"{rel} cannot be read: {error}.", file=rel)
+        return None
+    bad = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            bad += 1
+            if bad <= 5:
+                ctx.add(
+                    "file.corrupt",
+                    f"{rel} line {number} is not valid JSON: {error}.",
+                    file=rel,
+                    frame=None,
+                )
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows
+
+
+# -- tasks ------------------------------------------------------------------------------------
+
+
+def load_tasks(ctx: Context) -> None:
+    if ctx.is_v3:
+        rel = "meta/tasks.parquet"
+        if rel not in ctx.files:
+            ctx.add(
+                "file.missing",
+                "meta/tasks.parquet is missing; lerobot needs it to map task_index to text.",
+                file=rel,
+            )
+            return
+        parquet = open_parquet(ctx, rel)
+        if parquet is None:
+            return
+        table = parquet.read()
+        names = table.column_names
+        text_column = (
+            "task"
+            if "task" in names
+            else ("__index_level_0__" if "__index_level_0__" in names else None)
+        )
+        if text_column is None or "task_index" not in names:
+            ctx.add(
+                "tasks.invalid",
+                f"{rel} must have a task_index column and the task text as its index; it has {names}.",
+                file=rel,
+            )
+            return
+        pairs = list(
+            zip(
+                table.column("task_index").to_pylist(),
+                table.column(text_column).to_pylist(),
+                strict=True,
+            )
+        )
+    else:
+        rel = "meta/tasks.jsonl"
+        rows = read_jsonl(ctx, rel)
+        if rows is None:
+            if rel not in ctx.files:
+                ctx.add(
+                    "file.missing",
+                    "meta/tasks.jsonl is missing; it maps task_index to the task text.",
+                    file=rel,
+                )
+            return
+        pairs = [(r.get("task_index"), r.get("task")) for r in rows]
+    by_index: dict[int, str] = {}
+    for index, text in pairs:
+        if not isinstance(index, int) or not isinstance(text, str) or not text.strip():
+            ctx.add(
+                "tasks.invalid",
+                f"Task row ({index!r}, {text!r}) needs an integer index and a non-empty text.",
+                file=rel,
+            )
+            continue
+        if index in by_index:
+            ctx.add("tasks.invalid", f"task_index {index} appears twice in {rel}.", file=rel)
+        by_index[index] = text
+    if sorted(by_index) != list(range(len(by_index))):
+        ctx.add(
+            "tasks.invalid",
+            f"Task indices in {rel} are not 0..{len(by_index) - 1}: {sorted(by_index)[:10]}.",
+            file=rel,
+        )
+    if len(set(by_index.values())) != len(by_index):
+        ctx.add(
+            "tasks.invalid",
+            f"{rel} lists the same task text under several indices.",
+            file=rel,
+            severity="warning",
+        )
+    ctx.tasks = [by_index[i] for i in sorted(by_index)]
+    ctx.summary["tasks"] = list(ctx.tasks)
+
+
+# -- episodes ---------------------------------------------------------------------------------
+
+
+def load_episodes(ctx: Context) -> None:
+    if ctx.is_v3:
+        _load_v3(ctx)
+    else:
+        _load_v2(ctx)
+    meta = ctx.episodes
+    if meta is None:
+        return
+    if ctx.max_episodes is not None:
+        ctx.selected_episodes = set(sorted(meta.index)[: ctx.max_episodes])
+    ctx.summary["episodes"] = len(meta)
+    ctx.summary["episode_lengths"] = [int(x) if isinstance(x, int) else 0 for x in meta.length]
+
+
+def _load_v3(ctx: Context) -> None:
+    files = sorted(
+        r for r in ctx.files if r.startswith("meta/episodes/") and r.endswith(".parquet")
+    )
+    if not files:
+        ctx.add(
+            "episodes.missing",
+            "meta/episodes/ has no parquet file: the recording was probably stopped before "
+            "dataset.finalize() (lerobot buffers episode metadata). Re-record or rebuild the metadata.",
+            file="meta/episodes/",
+        )
+        return
+    meta = EpisodeMeta(source="meta/episodes/")
+    video_keys = ctx.video_keys
+    for rel in files:
+        parquet = open_parquet(ctx, rel)
+        if parquet is None:
+            continue
+        names = set(parquet.schema_arrow.names)
+        required = {"episode_index", "length"}
+        if not required <= names:
+            ctx.add(
+                "episodes.invalid", f"{rel} lacks column(s) {sorted(required - names)}.", file=rel
+            )
+            continue
+        wanted = [c for c in names if not c.startswith("stats/")]
+        table = parquet.read(columns=wanted)
+        n = table.num_rows
+
+        def col(name, table=table, n=n):
+            return table.column(name).to_pylist() if name in table.column_names else [None] * n
+
+        meta.index += col("episode_index")
+        meta.length += col("length")
+        meta.tasks += [t or [] for t in col("tasks")]
+        meta.from_index += col("dataset_from_index")
+        meta.to_index += col("dataset_to_index")
+        meta.data_chunk += col("data/chunk_index")
+        meta.data_file += col("data/file_index")
+        for key in video_keys:
+            store = meta.videos.setdefault(key, {c: [] for c in V3_VIDEO_COLUMNS})
+            for c in V3_VIDEO_COLUMNS:
+                store[c] += col(f"videos/{key}/{c}")
+        missing = [
+            c
+            for c in (
+                "dataset_from_index",
+                "dataset_to_index",
+                "data/chunk_index",
+                "data/file_index",
+            )
+            if c not in names
+        ]
+        missing += [
+            f"videos/{k}/{c}"
+            for k in video_keys
+            for c in V3_VIDEO_COLUMNS
+            if f"videos/{k}/{c}" not in names
+        ]
+        if missing:
+            ctx.add("episodes.invalid", f"{rel} lacks column(s) {missing[:6]}.", file=rel)
+    _finish(ctx, meta)
+
+
+def _load_v2(ctx: Context) -> None:
+    rel = "meta/episodes.jsonl"
+    rows = read_jsonl(ctx, rel)
+    if rows is None:
+        if rel not in ctx.files:
+            ctx.add(
+                "episodes.missing",
+                "meta/episodes.jsonl is missing; it lists each episode's index, tasks and length.",
+                file=rel,
+            )
+        return
+    meta = EpisodeMeta(source=rel)
+    for row in rows:
+        meta.index.append(row.get("episode_index"))
+        meta.length.append(row.get("length"))
+        tasks = row.get("tasks") or []
+        meta.tasks.append(tasks if isinstance(tasks, list) else [tasks])
+        for column in (meta.from_index, meta.to_index, meta.data_chunk, meta.data_file):
+            column.append(None)
+    _finish(ctx, meta)
+
+
+def _finish(ctx: Context, meta: EpisodeMeta) -> None:
+    if not meta.index:
+        ctx.add("episodes.missing", f"{meta.source} has no episode rows.", file=meta.source)
+        ctx.episodes = meta
+        return
+    bad = [
+        i
+        for i, (ep, n) in enumerate(zip(meta.index, meta.length, strict=True))
+        if not isinstance(ep, int) or not isinstance(n, int) or n < 0
+    ]
+    for i in bad[:5]:
+        ctx.add(
+            "episodes.invalid",
+            f"Episode row {i} of {meta.source} needs integer episode_index and length (got {meta.index[i]!r}, {meta.length[i]!r}).",
+            file=meta.source,
+        )
+    meta.index = [ep if isinstance(ep, int) else -1 for ep in meta.index]
+    meta.length = [n if isinstance(n, int) and n >= 0 else None for n in meta.length]
+    if sorted(meta.index) != list(range(len(meta.index))):
+        seen, dups = set(), set()
+        for ep in meta.index:
+            (dups if ep in seen else seen).add(ep)
+        missing = sorted(set(range(len(meta.index))) - seen)
+        ctx.add(
+            "episode_index.mismatch",
+            f"Episode indices in {meta.source} are not 0..{len(meta.index) - 1}"
+            + (f"; missing {missing[:10]}" if missing else "")
+            + (f"; duplicated {sorted(dups)[:10]}" if dups else "")
+            + ". lerobot requires contiguous episode indices (its v2.1→v3.0 converter renumbers by file order).",
+            file=meta.source,
+        )
+    ctx.episodes = meta
+
+
+def check_tasks_of_episodes(ctx: Context) -> None:
+    """Each episode's tasks list against the tasks table and the task_index of its frames."""
+    meta, scan, tasks = ctx.episodes, ctx.data_scan, ctx.tasks
+    if meta is None or tasks is None:
+        return
+    known = set(tasks)
+    for ep, episode_tasks in zip(meta.index, meta.tasks, strict=True):
+        if not ctx.episode_selected(ep):
+            continue
+        unknown = [t for t in episode_tasks if t not in known]
+        if unknown:
+            ctx.add(
+                "episodes.tasks_mismatch",
+                f"Episode {ep} lists task(s) {unknown} that are not in the task table.",
+                episode=ep,
+                file=meta.source,
+            )
+            continue
+        if scan is None or ep not in scan.episode_tasks:
+            continue
+        used = {tasks[i] for i in scan.episode_tasks[ep] if 0 <= i < len(tasks)}
+        if used and set(episode_tasks) != used:
+            ctx.add(
+                "episodes.tasks_mismatch",
+                f"Episode {ep} lists tasks {sorted(episode_tasks)} but its frames use {sorted(used)}.",
+                episode=ep,
+                file=meta.source,
+            )
+
+
+def read_episode_stats_v3(ctx: Context) -> dict[int, dict[str, dict]]:
+    """Per-episode stats stored in v3 meta/episodes (stats/<feature>/<stat> columns)."""
+    result: dict[int, dict[str, dict]] = {}
+    for rel in sorted(
+        r for r in ctx.files if r.startswith("meta/episodes/") and r.endswith(".parquet")
+    ):
+        try:
+            parquet = pq.ParquetFile(ctx.root / rel)
+            columns = [c for c in parquet.schema_arrow.names if c.startswith("stats/")]
+            if not columns or "episode_index" not in parquet.schema_arrow.names:
+                continue
+            table = parquet.read(columns=["episode_index", *columns])
+        except (OSError, pa.ArrowException):
+            continue  # already reported by load_episodes
+        episodes = table.column("episode_index").to_pylist()
+        for column in columns:
+            _, feature, stat = column.split("/", 2)
+            for ep, value in zip(episodes, table.column(column).to_pylist(), strict=True):
+                result.setdefault(ep, {}).setdefault(feature, {})[stat] = value
+    return result
+
+
+def exists(ctx: Context, rel: str) -> bool:
+    return rel in ctx.files and Path(ctx.root / rel).is_file()
+
+
+def check_against_data(ctx: Context, scan) -> None:
+    """Lengths, from/to indices and data-file pointers of each episode against the data."""
+    meta = ctx.episodes
+    if meta is None or scan is None or not scan.table:
+        return
+    t, files = scan.table, scan.files
+    template = ctx.info.get("data_path") or ""
+    ranges = []
+    for i, ep in enumerate(meta.index):
+        if not ctx.episode_selected(ep) or ep not in scan.row_of:
+            continue
+        row = scan.row_of[ep]
+        rows = int(t["rows"][row])
+        where = {"episode": ep, "file": meta.source}
+        if meta.length[i] is not None and meta.length[i] != rows:
+            ctx.add(
+                "episodes.length_mismatch",
+                f"Episode {ep} has length {meta.length[i]} in {meta.source} but {rows} rows in "
+                f"{files[t['file'][row]]}; lerobot slices episodes by these numbers and loads the "
+                "wrong frames (#4143).",
+                **where,
+            )
+        if not ctx.is_v3:
+            continue
+        start, stop = meta.from_index[i], meta.to_index[i]
+        if isinstance(start, int) and isinstance(stop, int):
+            ranges.append((start, stop, ep))
+            if stop - start != rows:
+                ctx.add(
+                    "episodes.range_invalid",
+                    f"Episode {ep}: dataset_to_index - dataset_from_index = {stop - start} but the episode has {rows} rows.",
+                    **where,
+                )
+            elif "idx_first" in t and int(t["idx_first"][row]) != start:
+                ctx.add(
+                    "episodes.range_invalid",
+                    f"Episode {ep}: dataset_from_index is {start} but its first row has index {t['idx_first'][row]}.",
+                    **where,
+                )
+        expected = resolve(template, chunk_index=meta.data_chunk[i], file_index=meta.data_file[i])
+        actual = files[t["file"][row]]
+        if expected is None:
+            ctx.add(
+                "info.path_template",
+                f"data_path {template!r} cannot be filled for episode {ep}.",
+                file="meta/info.json",
+            )
+        elif expected != actual:
+            ctx.add(
+                "episodes.file_pointer",
+                f"Episode {ep} points to {expected} (data/chunk_index={meta.data_chunk[i]}, "
+                f"data/file_index={meta.data_file[i]}) but its rows are in {actual}; lerobot would "
+                "read zero or wrong frames.",
+                **where,
+            )
+    if ranges and ctx.selected_episodes is None:
+        ranges.sort()
+        if ranges[0][0] != 0:
+            ctx.add(
+                "episodes.range_invalid",
+                f"The first episode starts at dataset_from_index {ranges[0][0]}, not 0.",
+                file=meta.source,
+                episode=ranges[0][2],
+            )
+        for (_, stop, ep_a), (start, _, ep_b) in itertools.pairwise(ranges):
+            if start != stop:
+                ctx.add(
+                    "episodes.range_invalid",
+                    f"Episodes {ep_a} and {ep_b} {'overlap' if start < stop else 'leave a gap'}: "
+                    f"[{stop} vs {start}] in dataset_to_index/dataset_from_index.",
+                    file=meta.source,
+                    episode=ep_b,
+                )
+
+
+def check_data_files_resolve(ctx: Context, scan) -> None:
+    """Every episode's data file exists where the template says (v2), and no orphan data files."""
+    meta = ctx.episodes
+    if meta is None:
+        return
+    template = ctx.info.get("data_path")
+    if not isinstance(template, str):
+        return
+    chunks_size = (
+        ctx.info.get("chunks_size")
+        if isinstance(ctx.info.get("chunks_size"), int) and ctx.info.get("chunks_size") > 0
+        else 1000
+    )
+    expected = set()
+    missing = []
+    for i, ep in enumerate(meta.index):
+        if not ctx.episode_selected(ep):
+            continue
+        if ctx.is_v3:
+            rel = resolve(template, chunk_index=meta.data_chunk[i], file_index=meta.data_file[i])
+        else:
+            rel = resolve(template, episode_chunk=ep // chunks_size, episode_index=ep)
+        if rel is None:
+            continue
+        expected.add(rel)
+        if rel not in ctx.files:
+            missing.append((ep, rel))
+    data_files = {r for r in ctx.files if r.startswith("data/") and r.endswith(".parquet")}
+    if missing and not (expected & data_files) and data_files:
+        ctx.add(
+            "info.path_template",
+            f"data_path {template!r} resolves to none of the {len(data_files)} data files (e.g. it gives "
+            f"{missing[0][1]}, the folder has {sorted(data_files)[0]}). Fix data_path to match the files.",
+            file="meta/info.json",
+        )
+        return
+    for ep, rel in missing:
+        ctx.add(
+            "file.missing",
+            f"The data file of episode {ep} ({rel}) is missing.",
+            file=rel,
+            episode=ep,
+        )
+    if ctx.selected_episodes is None:
+        for rel in sorted(data_files - expected):
+            ctx.add(
+                "file.unexpected",
+                f"{rel} is not referenced by any episode (orphan data file).",
+                file=rel,
+            )
+
+
+def resolve(template: str, **fields) -> str | None:
+    try:
+        return template.format(**fields)
+    except (KeyError, IndexError, ValueError, TypeError):
+        return None

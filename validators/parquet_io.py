@@ -1,0 +1,51 @@
+"""Opening parquet files with a precise diagnosis of why one cannot be read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+MAGIC = b"PAR1"
+
+
+def diagnose_parquet(path: Path) -> str:
+    """Why a parquet file does not open, in words a lab member can act on."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(4)
+            f.seek(max(0, size - 4))
+            tail = f.read(4)
+    except OSError as error:
+        return f"cannot be read ({error})"
+    if size == 0:
+        return "is empty (0 bytes)"
+    if head.startswith(b"vers"):
+        return "is a Git-LFS pointer, not parquet data (clone with git lfs)"
+    if head != MAGIC:
+        return "is not a parquet file (no PAR1 magic at the start)"
+    if tail != MAGIC:
+        return (
+            "is truncated: the parquet footer is missing, which happens when a recording stops "
+            "before dataset.finalize() (or an upload is cut). Re-record, or re-upload the full file"
+        )
+    return "has a corrupt parquet footer or metadata"
+
+
+def open_parquet(ctx, rel: str) -> pq.ParquetFile | None:
+    """Open a parquet file of the dataset; on failure report file.corrupt (or skip files already
+    reported as empty or LFS pointers) and return None."""
+    path = ctx.root / rel
+    size = ctx.files.get(rel, 0)
+    if size == 0:
+        return None  # file.empty already says it
+    try:
+        return pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as error:
+        reason = diagnose_parquet(path)
+        if "Git-LFS" in reason:
+            return None  # file.lfs_pointer already says it
+        ctx.add("file.corrupt", f"{rel} {reason} ({type(error).__name__}).", file=rel)
+        return None

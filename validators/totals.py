@@ -1,0 +1,79 @@
+"""Totals in info.json (episodes, frames, tasks, videos, chunks, splits) against the files."""
+
+from __future__ import annotations
+
+import re
+
+from .context import Context
+
+INFO = "meta/info.json"
+
+
+def _mismatch(ctx: Context, key: str, declared, actual, what: str) -> None:
+    ctx.add(
+        "totals.mismatch",
+        f"info.json says {key} = {declared} but {what} {actual}; lerobot trusts {key} "
+        f"(e.g. len(dataset) is total_frames) and fails later. Set {key} to {actual}.",
+        file=INFO,
+        feature=key,
+    )
+
+
+def check_totals(ctx: Context, scan) -> None:
+    info, meta = ctx.info, ctx.episodes
+    partial = ctx.selected_episodes is not None
+    n_episodes = len(meta) if meta is not None else None
+    if n_episodes is None and scan is not None and scan.table:
+        n_episodes = len(scan.table["ep"])
+    frames = (
+        int(scan.table["rows"].sum()) if scan is not None and scan.table and not partial else None
+    )
+    if frames is None and meta is not None and all(isinstance(n, int) for n in meta.length):
+        frames = sum(meta.length)
+    ctx.summary["frames"] = frames
+    if ctx.summary["episodes"] is None:
+        ctx.summary["episodes"] = n_episodes
+
+    declared = info.get("total_episodes")
+    if isinstance(declared, int) and n_episodes is not None and declared != n_episodes:
+        _mismatch(ctx, "total_episodes", declared, n_episodes, "the episode metadata lists")
+    declared = info.get("total_frames")
+    if isinstance(declared, int) and not partial and scan is not None and scan.results:
+        rows = scan.total_rows
+        if declared != rows and all(r.readable for r in scan.results):
+            _mismatch(ctx, "total_frames", declared, rows, "the data files hold")
+    declared = info.get("total_tasks")
+    if isinstance(declared, int) and ctx.tasks is not None and declared != len(ctx.tasks):
+        _mismatch(ctx, "total_tasks", declared, len(ctx.tasks), "the task table has")
+    if not ctx.is_v3:
+        declared = info.get("total_videos")
+        videos = sum(1 for r in ctx.files if r.startswith("videos/") and r.endswith(".mp4"))
+        if isinstance(declared, int) and declared != videos:
+            _mismatch(ctx, "total_videos", declared, videos, "there are mp4 files:")
+        declared = info.get("total_chunks")
+        chunks = {m.group(1) for r in ctx.files if (m := re.match(r"data/(chunk-\d+)/", r))}
+        if isinstance(declared, int) and chunks and declared != len(chunks):
+            _mismatch(ctx, "total_chunks", declared, len(chunks), "data/ has chunk folders:")
+    splits = info.get("splits")
+    if isinstance(splits, dict) and n_episodes is not None:
+        covered = set()
+        for name, spec in splits.items():
+            match = re.fullmatch(r"\s*(\d+)\s*:\s*(\d+)\s*", str(spec))
+            if not match:
+                ctx.add(
+                    "totals.splits",
+                    f'Split {name!r} is {spec!r}; write it as "start:end".',
+                    file=INFO,
+                )
+                continue
+            covered.update(range(int(match.group(1)), int(match.group(2))))
+        if covered and (max(covered) >= n_episodes):
+            ctx.add(
+                "totals.splits",
+                f"splits {splits} reach past the {n_episodes} episode(s); lerobot writes "
+                f'{{"train": "0:{n_episodes}"}}.',
+                file=INFO,
+            )
+    no_data = scan is not None and not scan.files and not partial
+    if n_episodes == 0 or frames == 0 or (no_data and not meta):
+        ctx.add("dataset.empty", "The dataset holds no episodes or no frames.")

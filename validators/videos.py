@@ -1,0 +1,308 @@
+"""Videos: a file for every episode and camera, readable, with the codec, resolution, fps and
+frame count the metadata promises. Probing and decoding happen in sandboxed child processes
+(validators.video_probe), several in parallel."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .context import Context
+from .episodes import resolve
+from .info import camera_hwc
+from .video_probe import probe_files
+
+USUAL_CODECS = {"h264", "hevc", "av1", "libdav1d", "libaom-av1", "vp9"}
+FPS_TOLERANCE = 0.01
+SAMPLED_EPISODES_PER_FILE = 20
+
+
+@dataclass
+class Span:
+    episode: int
+    length: int | None
+    start: float  # seconds inside the file
+    stop: float
+
+
+@dataclass
+class VideoFile:
+    rel: str
+    key: str
+    spans: list[Span] = field(default_factory=list)
+
+
+def expected_videos(ctx: Context) -> dict[str, VideoFile]:
+    meta, template = ctx.episodes, ctx.info.get("video_path")
+    files: dict[str, VideoFile] = {}
+    if meta is None or not ctx.video_keys:
+        return files
+    if not isinstance(template, str):
+        ctx.add(
+            "info.invalid",
+            "Video features are declared but video_path is not set in info.json.",
+            file="meta/info.json",
+        )
+        return files
+    chunks_size = (
+        ctx.info.get("chunks_size")
+        if isinstance(ctx.info.get("chunks_size"), int) and ctx.info["chunks_size"] > 0
+        else 1000
+    )
+    fps = ctx.fps or 1.0
+    for key in ctx.video_keys:
+        missing = []
+        for i, ep in enumerate(meta.index):
+            if not ctx.episode_selected(ep):
+                continue
+            length = meta.length[i]
+            if ctx.is_v3:
+                columns = meta.videos.get(key, {})
+                values = {
+                    c: (columns.get(c) or [None] * len(meta))[i]
+                    for c in ("chunk_index", "file_index", "from_timestamp", "to_timestamp")
+                }
+                if values["chunk_index"] is None or values["file_index"] is None:
+                    continue  # episodes.invalid already reported
+                rel = resolve(
+                    template,
+                    video_key=key,
+                    chunk_index=values["chunk_index"],
+                    file_index=values["file_index"],
+                )
+                start = float(values["from_timestamp"] or 0.0)
+                stop = (
+                    float(values["to_timestamp"])
+                    if values["to_timestamp"] is not None
+                    else start + (length or 0) / fps
+                )
+            else:
+                rel = resolve(
+                    template, episode_chunk=ep // chunks_size, video_key=key, episode_index=ep
+                )
+                start, stop = 0.0, (length or 0) / fps
+            if rel is None:
+                ctx.add(
+                    "info.path_template",
+                    f"video_path {template!r} cannot be filled for {key}, episode {ep}.",
+                    file="meta/info.json",
+                )
+                return {}
+            if rel not in ctx.files:
+                missing.append((ep, rel))
+                continue
+            files.setdefault(rel, VideoFile(rel=rel, key=key)).spans.append(
+                Span(ep, length, start, stop)
+            )
+        if missing:
+            episodes = [ep for ep, _ in missing]
+            ctx.add(
+                "video.missing",
+                f"{key}: no video file for {len(missing)} episode(s) {episodes[:10]} (expected e.g. "
+                f"{missing[0][1]}); lerobot cannot load these frames. Upload the videos/ folder.",
+                feature=key,
+                episode=episodes[0],
+                file=missing[0][1],
+            )
+    return files
+
+
+def check_videos(ctx: Context, progress) -> None:
+    if not ctx.video_keys:
+        return
+    files = expected_videos(ctx)
+    on_disk = sorted(r for r in ctx.files if r.startswith("videos/") and r.endswith(".mp4"))
+    if ctx.selected_episodes is None and ctx.episodes is not None:
+        for rel in sorted(set(on_disk) - set(files)):
+            ctx.add(
+                "file.unexpected",
+                f"{rel} is not the video of any episode (orphan video).",
+                file=rel,
+            )
+    ctx.summary["video_files"] = len(on_disk)
+    # Files already reported as empty or Git-LFS pointers cannot be probed.
+    probe = [f for f in files.values() if ctx.files.get(f.rel, 0) > 0 and not _reported(ctx, f.rel)]
+    specs = [
+        {
+            "path": str(ctx.root / f.rel),
+            "decode": ctx.decode_video,
+            "samples": _samples(f, ctx.fps or 30.0),
+        }
+        for f in probe
+    ]
+    progress("videos", 0, len(specs))
+    results: dict[str, dict] = {}
+    if specs:
+        groups = [specs[i :: max(1, ctx.workers)] for i in range(min(ctx.workers, len(specs)))]
+        done = 0
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            for partial in pool.map(probe_files, groups):
+                results.update(partial)
+                done += len(partial)
+                progress("videos", done, len(specs))
+    cameras: dict[str, dict] = {}
+    for video in probe:
+        result = results.get(str(ctx.root / video.rel), {"ok": False, "error": "not probed"})
+        _check_file(ctx, video, result)
+        if video.key not in cameras and result.get("width"):
+            cameras[video.key] = result
+    ctx.summary["cameras"] = [
+        _camera_summary(ctx, key, cameras.get(key)) for key in ctx.video_keys + ctx.image_keys
+    ]
+
+
+def _reported(ctx: Context, rel: str) -> bool:
+    return any(
+        f.location.get("file") == rel and f.code in ("file.lfs_pointer", "file.empty")
+        for f in ctx.findings
+    )
+
+
+def _samples(video: VideoFile, fps: float) -> list[float]:
+    spans = video.spans
+    if len(spans) > SAMPLED_EPISODES_PER_FILE:
+        picks = np.linspace(0, len(spans) - 1, SAMPLED_EPISODES_PER_FILE).round().astype(int)
+        spans = [spans[i] for i in sorted(set(picks.tolist()))]
+    samples = []
+    for span in spans:
+        last = max(span.start, span.stop - 1.0 / fps)
+        samples += [span.start, (span.start + last) / 2, last]
+    return samples
+
+
+def _camera_summary(ctx: Context, key: str, probed: dict | None) -> dict:
+    spec = ctx.features.get(key, {})
+    info = spec.get("info") or {}
+    hwc = camera_hwc(spec) or (None, None, None)
+    return {
+        "key": key,
+        "height": (probed or {}).get("height") or info.get("video.height") or hwc[0],
+        "width": (probed or {}).get("width") or info.get("video.width") or hwc[1],
+        "channels": info.get("video.channels") or hwc[2],
+        "codec": (probed or {}).get("codec") or info.get("video.codec"),
+        "fps": (probed or {}).get("fps") or info.get("video.fps") or ctx.fps,
+        "pix_fmt": (probed or {}).get("pix_fmt") or info.get("video.pix_fmt"),
+    }
+
+
+def _check_file(ctx: Context, video: VideoFile, result: dict) -> None:
+    rel, key = video.rel, video.key
+    where = {"file": rel, "feature": key}
+    if not result.get("pts") and result.get("error"):
+        ctx.add(
+            "video.undecodable",
+            f"{rel} cannot be read: {result['error']}. Re-encode it (lerobot uses h264/av1, yuv420p) or upload it again.",
+            **where,
+        )
+        return
+    pts = np.asarray(result.get("pts") or [], dtype=np.float64)
+    if result.get("error"):
+        ctx.add(
+            "video.undecodable",
+            f"{rel}: {result['error']}; the file is damaged (truncated upload?).",
+            **where,
+        )
+    elif "decoded" in result and result["decoded"] < len(pts):
+        ctx.add(
+            "video.undecodable",
+            f"{rel}: only {result['decoded']} of {len(pts)} frames decode; the file is truncated or damaged.",
+            **where,
+        )
+    elif "sampled" in result and result["sampled"] < result.get("samples", 0):
+        ctx.add(
+            "video.undecodable",
+            f"{rel}: {result['samples'] - result['sampled']} sampled frame(s) could not be decoded.",
+            **where,
+        )
+    codec = result.get("codec")
+    if codec and codec not in USUAL_CODECS:
+        ctx.add(
+            "video.codec",
+            f"{rel} uses the {codec} codec{' (mp4v)' if codec == 'mpeg4' else ''}; LeRobot datasets use h264, "
+            "hevc or av1, and torchcodec may not decode it. Re-encode with lerobot's encode_video_frames.",
+            **where,
+        )
+    spec = ctx.features.get(key, {})
+    hwc = camera_hwc(spec)
+    if hwc and result.get("width") and (result["height"], result["width"]) != (hwc[0], hwc[1]):
+        ctx.add(
+            "video.resolution_mismatch",
+            f"{rel} is {result['width']}x{result['height']} but {key} declares height {hwc[0]}, width {hwc[1]} "
+            f"(shape {spec.get('shape')}); fix the shape in info.json or re-encode.",
+            **where,
+        )
+    fps = result.get("fps")
+    if fps and ctx.fps and abs(fps - ctx.fps) > FPS_TOLERANCE:
+        ctx.add(
+            "video.fps_mismatch",
+            f"{rel} plays at {fps:g} fps but the dataset is {ctx.fps:g} fps; frames would be looked up at "
+            "the wrong times. Re-encode the video at the dataset fps (or fix fps).",
+            **where,
+        )
+    info = spec.get("info") or {}
+    declared = {
+        "video.codec": codec,
+        "video.height": result.get("height"),
+        "video.width": result.get("width"),
+        "video.pix_fmt": result.get("pix_fmt"),
+    }
+    differ = [
+        f"{k}={info[k]!r} (file: {v!r})"
+        for k, v in declared.items()
+        if k in info
+        and v is not None
+        and info[k] != v
+        and not (k == "video.codec" and {info[k], v} <= {"av1", "libdav1d", "libaom-av1"})
+    ]
+    if differ:
+        ctx.add("video.info_mismatch", f"{rel}: info.json says {', '.join(differ)}.", **where)
+    _check_spans(ctx, video, pts, result)
+
+
+def _check_spans(ctx: Context, video: VideoFile, pts: np.ndarray, result: dict) -> None:
+    if not ctx.fps:
+        return
+    frame = 1.0 / ctx.fps
+    duration = result.get("duration")
+    end = max(float(pts[-1]) + frame if len(pts) else 0.0, duration or 0.0)
+    off_count = []
+    for span in video.spans:
+        if span.length is None:
+            continue
+        if ctx.is_v3:
+            if span.stop > end + frame or span.start < -1e-4 or span.stop < span.start:
+                ctx.add(
+                    "episodes.video_range",
+                    f"Episode {span.episode}: {video.key} from/to_timestamp [{span.start:.4f}, {span.stop:.4f}] s lie outside "
+                    f"{video.rel} (0 to {end:.4f} s); lerobot raises FrameTimestampError (a merge or split bug).",
+                    file=video.rel,
+                    episode=span.episode,
+                    feature=video.key,
+                )
+                continue
+            if abs((span.stop - span.start) - span.length * frame) > frame:
+                ctx.add(
+                    "episodes.video_range",
+                    f"Episode {span.episode}: {video.key} spans {span.stop - span.start:.4f} s of video but has "
+                    f"{span.length} frames ({span.length * frame:.4f} s at {ctx.fps:g} fps).",
+                    file=video.rel,
+                    episode=span.episode,
+                    feature=video.key,
+                )
+        # Frames whose presentation time falls in the episode's span (half a frame of slack).
+        count = int(np.sum((pts >= span.start - frame / 2) & (pts < span.stop - frame / 2)))
+        if count != span.length:
+            off_count.append((span.episode, count, span.length))
+    if off_count:
+        ep, count, length = off_count[0]
+        ctx.add(
+            "video.frame_count_mismatch",
+            f"{video.rel}: {len(off_count)} episode(s) have a different number of video frames than data rows "
+            f"(episode {ep}: {count} frames for {length} rows); lerobot fails on the missing frames "
+            "(IndexError/FrameTimestampError). Re-encode the video from the recorded frames.",
+            file=video.rel,
+            episode=ep,
+            feature=video.key,
+        )
