@@ -1,5 +1,29 @@
 """Curation models, one module per area; import them from here (``from curation.models import Lab``)."""
 
+from curation.models.audit import AuditEvent
+from curation.models.catalogue import DatasetIndex, IndexCamera, IndexTask
+from curation.models.datasets import (
+    Blob,
+    Dataset,
+    Submission,
+    SubmissionFile,
+    SubmissionState,
+    UploadSession,
+    ValidationOutcome,
+)
 from curation.models.labs import Lab
 
-__all__ = ["Lab"]
+__all__ = [
+    "AuditEvent",
+    "Blob",
+    "Dataset",
+    "DatasetIndex",
+    "IndexCamera",
+    "IndexTask",
+    "Lab",
+    "Submission",
+    "SubmissionFile",
+    "SubmissionState",
+    "UploadSession",
+    "ValidationOutcome",
+]

@@ -48,3 +48,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"demo users: {', '.join(u[0] for u in DEMO_USERS)} (password {DEMO_PASSWORD})"
         )
+        if not skip_content:
+            from curation import demo
+
+            demo.seed(self.stdout)

@@ -1,0 +1,55 @@
+"""Curation settings, each overridable in Django settings or the environment.
+
+- ``DATASET_IMPORT_ROOTS``      server folders datasets may be registered from (comma-separated)
+- ``ARCHIVE_MAX_ENTRIES``       most members an uploaded archive may have
+- ``ARCHIVE_MAX_TOTAL_BYTES``   most bytes it may unpack to
+- ``ARCHIVE_MAX_RATIO``         highest compression ratio of any member (zip-bomb guard)
+- ``UPLOAD_MAX_BYTES``          largest single upload (file or archive)
+- ``UPLOAD_CHUNK_BYTES``        chunk size the web uploader uses
+"""
+
+import os
+from pathlib import Path
+
+from django.conf import settings
+
+
+def _setting(name: str, default):
+    if hasattr(settings, name):
+        return getattr(settings, name)
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return type(default)(raw) if not isinstance(default, list) else raw.split(",")
+
+
+def import_roots() -> list[Path]:
+    roots = _setting("DATASET_IMPORT_ROOTS", [])
+    if isinstance(roots, str):
+        roots = roots.split(",")
+    return [Path(r).resolve() for r in roots if str(r).strip()]
+
+
+def archive_max_entries() -> int:
+    return int(_setting("ARCHIVE_MAX_ENTRIES", 100_000))
+
+
+def archive_max_total_bytes() -> int:
+    return int(_setting("ARCHIVE_MAX_TOTAL_BYTES", 200 * 1024**3))
+
+
+def archive_max_ratio() -> float:
+    return float(_setting("ARCHIVE_MAX_RATIO", 200.0))
+
+
+def upload_max_bytes() -> int:
+    return int(_setting("UPLOAD_MAX_BYTES", 500 * 1024**3))
+
+
+def upload_chunk_bytes() -> int:
+    return int(_setting("UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024))
+
+
+def work_root() -> Path:
+    """Working folders (materialised datasets, upload parts) live under STORAGE_ROOT."""
+    return Path(settings.STORAGE_ROOT) / "curation"

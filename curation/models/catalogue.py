@@ -1,0 +1,58 @@
+"""The catalogue index: one denormalised row per published dataset version.
+
+Search and facet filters read only these rows, never the report JSON, so the catalogue stays fast
+with 100,000 datasets. On PostgreSQL ``search_vector`` is a GIN-indexed tsvector (created by the
+migration only there); elsewhere search falls back to ``search_text``.
+"""
+
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+
+
+class DatasetIndex(models.Model):
+    submission = models.OneToOneField(
+        "curation.Submission", on_delete=models.CASCADE, related_name="index_row"
+    )
+    dataset = models.ForeignKey(
+        "curation.Dataset", on_delete=models.CASCADE, related_name="index_rows"
+    )
+    is_latest = models.BooleanField(default=True, db_index=True)
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    lab_name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=60, blank=True, db_index=True)
+    robot_type = models.CharField(max_length=100, blank=True, db_index=True)
+    fps = models.FloatField(null=True, db_index=True)
+    num_cameras = models.PositiveIntegerField(default=0, db_index=True)
+    episodes = models.PositiveIntegerField(default=0, db_index=True)
+    frames = models.BigIntegerField(default=0, db_index=True)
+    codebase_version = models.CharField(max_length=20, blank=True, db_index=True)
+    card_line = models.CharField(max_length=300, blank=True)
+    search_text = models.TextField(blank=True)
+    search_vector = SearchVectorField(null=True)
+    published_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        indexes = [models.Index(fields=["is_latest", "-published_at"], name="index_latest_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+
+class IndexCamera(models.Model):
+    """Camera names of an indexed version (multi-valued facet), e.g. ``wrist``, ``front``."""
+
+    index = models.ForeignKey(DatasetIndex, on_delete=models.CASCADE, related_name="cameras")
+    name = models.CharField(max_length=100, db_index=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IndexTask(models.Model):
+    index = models.ForeignKey(DatasetIndex, on_delete=models.CASCADE, related_name="tasks")
+    task = models.CharField(max_length=300, db_index=True)
+
+    def __str__(self) -> str:
+        return self.task

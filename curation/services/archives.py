@@ -1,0 +1,182 @@
+"""Safe unpacking of uploaded .zip / .tar / .tar.gz archives into the blob store.
+
+Nothing is ever extracted to disk by name. Pass 1 reads only the member list and refuses the
+archive if any member is a link, a device, an absolute or ``..`` path, a name outside the LeRobot
+layout, or if the entry count, total size or compression ratio exceed the limits in
+``curation.conf``. Pass 2 streams each member into content-addressed storage, counting real bytes
+(headers can lie). A refused archive writes nothing but blobs, which no submission then references.
+"""
+
+import stat
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from curation import conf
+from curation.services.storage import (
+    UnsafePath,
+    blob_from_stream,
+    check_layout,
+    safe_relative_path,
+)
+
+
+class ArchiveError(ValueError):
+    """The archive is refused; the message says which member and why."""
+
+
+@dataclass
+class Member:
+    name: str  # the path inside the dataset (wrapper folder removed)
+    raw_name: str
+    size: int
+    compressed: int | None
+
+
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+
+
+def _strip_wrapper(names: list[str]) -> str:
+    """Archives usually wrap the dataset in one folder (``my_dataset/meta/info.json``)."""
+    firsts = {n.split("/", 1)[0] for n in names}
+    if len(firsts) == 1 and all("/" in n for n in names):
+        prefix = next(iter(firsts))
+        if prefix not in ("meta", "data", "videos", "images"):
+            return prefix + "/"
+    return ""
+
+
+def _zip_members(archive: zipfile.ZipFile) -> list[tuple[str, int, int | None]]:
+    members = []
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        file_type = stat.S_IFMT(info.external_attr >> 16)
+        if file_type and file_type != stat.S_IFREG:  # 0: written by a tool that sets no type
+            mode = info.external_attr >> 16
+            kind = "symbolic link" if stat.S_ISLNK(mode) else "special file"
+            raise ArchiveError(f"{info.filename}: {kind}s are not allowed in an archive")
+        if info.flag_bits & 0x1:
+            raise ArchiveError(f"{info.filename}: encrypted members are not supported")
+        members.append((info.filename, info.file_size, info.compress_size))
+    return members
+
+
+def _tar_members(archive: tarfile.TarFile) -> list[tuple[str, int, int | None]]:
+    members = []
+    for info in archive:
+        if info.isdir():
+            continue
+        if info.issym() or info.islnk():
+            raise ArchiveError(f"{info.name}: links are not allowed in an archive")
+        if not info.isfile():
+            raise ArchiveError(
+                f"{info.name}: device files, FIFOs and other special members are not allowed"
+            )
+        members.append((info.name, info.size, None))
+    return members
+
+
+def _open(path: Path):
+    if zipfile.is_zipfile(path):
+        return "zip", zipfile.ZipFile(path)
+    try:
+        return "tar", tarfile.open(path, mode="r:*")
+    except tarfile.TarError as exc:
+        raise ArchiveError(
+            f"{path.name}: not a readable .zip, .tar or .tar.gz archive ({exc})"
+        ) from exc
+
+
+def scan(path: Path) -> tuple[str, list[Member]]:
+    """Pass 1: check every member against the rules and limits, write nothing."""
+    kind, archive = _open(path)
+    with archive:
+        try:
+            raw = _zip_members(archive) if kind == "zip" else _tar_members(archive)
+        except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
+            raise ArchiveError(f"{path.name}: the archive is damaged ({exc})") from exc
+    if not raw:
+        raise ArchiveError(f"{path.name}: the archive contains no files")
+    max_entries = conf.archive_max_entries()
+    if len(raw) > max_entries:
+        raise ArchiveError(f"{path.name}: {len(raw)} entries, more than the limit of {max_entries}")
+    total = sum(size for _, size, _ in raw)
+    max_total = conf.archive_max_total_bytes()
+    if total > max_total:
+        raise ArchiveError(
+            f"{path.name}: unpacks to {total} bytes, more than the limit of {max_total}"
+        )
+    max_ratio = conf.archive_max_ratio()
+    archive_size = max(path.stat().st_size, 1)
+    if kind == "tar" and total / archive_size > max_ratio:
+        raise ArchiveError(
+            f"{path.name}: compression ratio {total / archive_size:.0f} exceeds the limit of {max_ratio:g}"
+        )
+    for name, size, compressed in raw:
+        if compressed is not None and size / max(compressed, 1) > max_ratio and size > 1024 * 1024:
+            raise ArchiveError(
+                f"{name}: compression ratio {size / max(compressed, 1):.0f} exceeds the limit of {max_ratio:g}"
+            )
+    # Refuse dangerous names before looking at the layout, so the error names the real problem.
+    for name, _, _ in raw:
+        try:
+            safe_relative_path(name)
+        except UnsafePath as exc:
+            raise ArchiveError(str(exc)) from exc
+    prefix = _strip_wrapper([n.lstrip("./") for n, _, _ in raw])
+    members = []
+    seen = set()
+    for name, size, compressed in raw:
+        inner = name.lstrip("./")[len(prefix) :]
+        try:
+            clean = check_layout(inner)
+        except UnsafePath as exc:
+            raise ArchiveError(str(exc)) from exc
+        if clean in seen:
+            raise ArchiveError(f"{clean}: appears twice in the archive")
+        seen.add(clean)
+        members.append(Member(clean, name, size, compressed))
+    return kind, members
+
+
+def ingest(path: Path, on_member, progress=None) -> list[Member]:
+    """Pass 2: stream each member to the blob store and call ``on_member(member, blob)``."""
+    kind, members = scan(path)
+    by_raw = {m.raw_name: m for m in members}
+    total = len(members)
+    done = 0
+    kind, archive = _open(path)
+    with archive:
+        try:
+            if kind == "zip":
+                for info in archive.infolist():
+                    member = by_raw.get(info.filename)
+                    if member is None:
+                        continue
+                    with archive.open(info) as stream:
+                        on_member(member, _blob(stream, member))
+                    done += 1
+                    if progress:
+                        progress("unpack", done, total)
+            else:
+                for info in archive:
+                    member = by_raw.get(info.name)
+                    if member is None or not info.isfile():
+                        continue
+                    stream = archive.extractfile(info)
+                    on_member(member, _blob(stream, member))
+                    done += 1
+                    if progress:
+                        progress("unpack", done, total)
+        except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
+            raise ArchiveError(f"{path.name}: the archive is damaged ({exc})") from exc
+    return members
+
+
+def _blob(stream, member: Member):
+    try:
+        return blob_from_stream(stream, max_bytes=member.size)
+    except UnsafePath as exc:
+        raise ArchiveError(f"{member.raw_name}: {exc}") from exc

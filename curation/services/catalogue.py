@@ -1,0 +1,98 @@
+"""Writing the catalogue index: one ``DatasetIndex`` row per published dataset version."""
+
+from django.contrib.postgres.search import SearchVector
+from django.db import connection
+from django.utils import timezone
+
+from curation.models import DatasetIndex, IndexCamera, IndexTask, Submission
+
+
+def camera_name(key: str) -> str:
+    """``observation.images.wrist`` → ``wrist``: the part people search for."""
+    return key.rsplit(".", 1)[-1]
+
+
+def card_line(summary: dict) -> str:
+    parts = []
+    if summary.get("episodes") is not None:
+        parts.append(f"{summary['episodes']} episodes")
+    if summary.get("fps"):
+        parts.append(f"{summary['fps']:g} fps")
+    cameras = summary.get("cameras") or []
+    if cameras:
+        first = cameras[0]
+        sizes = {(c.get("width"), c.get("height")) for c in cameras}
+        size = (
+            f" {first.get('width')}×{first.get('height')}"  # noqa: RUF001
+            if len(sizes) == 1 and first.get("width")
+            else ""
+        )
+        codecs = {c.get("codec") for c in cameras if c.get("codec")}
+        codec = f" {next(iter(codecs))}" if len(codecs) == 1 else ""
+        parts.append(f"{len(cameras)} camera{'s' if len(cameras) != 1 else ''}{size}{codec}")
+    if summary.get("robot_type"):
+        parts.append(str(summary["robot_type"]))
+    return " · ".join(parts)
+
+
+def search_vector_expression():
+    return SearchVector("search_text", config="simple")
+
+
+def refresh_search_vectors(queryset) -> None:
+    """PostgreSQL only: compute the tsvector the GIN index serves."""
+    if connection.vendor == "postgresql":
+        queryset.update(search_vector=search_vector_expression())
+
+
+def index_row_for(submission: Submission, summary: dict, *, published_at=None) -> DatasetIndex:
+    dataset = submission.dataset
+    tasks = [str(t) for t in summary.get("tasks") or []]
+    cameras = [camera_name(c.get("key", "")) for c in summary.get("cameras") or []]
+    text = " ".join(
+        [
+            dataset.title,
+            dataset.description,
+            dataset.lab.name,
+            dataset.domain,
+            str(summary.get("robot_type") or ""),
+            *cameras,
+            *tasks,
+        ]
+    )
+    return DatasetIndex(
+        submission=submission,
+        dataset=dataset,
+        is_latest=True,
+        version=submission.version,
+        title=dataset.title,
+        lab_name=dataset.lab.name,
+        domain=dataset.domain,
+        robot_type=str(summary.get("robot_type") or ""),
+        fps=summary.get("fps"),
+        num_cameras=len(cameras),
+        episodes=summary.get("episodes") or 0,
+        frames=summary.get("frames") or 0,
+        codebase_version=str(summary.get("codebase_version") or ""),
+        card_line=card_line(summary)[:300],
+        search_text=text,
+        published_at=published_at or timezone.now(),
+    )
+
+
+def index_publish(submission: Submission) -> DatasetIndex:
+    """Index an approved version; earlier versions stay indexed but are no longer the latest."""
+    summary = (submission.report or {}).get("summary") or {}
+    DatasetIndex.objects.filter(dataset=submission.dataset).update(is_latest=False)
+    DatasetIndex.objects.filter(submission=submission).delete()
+    row = index_row_for(submission, summary)
+    row.save()
+    IndexCamera.objects.bulk_create(
+        IndexCamera(index=row, name=camera_name(c.get("key", "")))
+        for c in summary.get("cameras") or []
+    )
+    IndexTask.objects.bulk_create(
+        IndexTask(index=row, task=str(t)[:300]) for t in summary.get("tasks") or []
+    )
+    refresh_search_vectors(DatasetIndex.objects.filter(pk=row.pk))
+    return row

@@ -1,0 +1,116 @@
+"""The validation and indexing pipeline of one submission, run by ``curation.tasks.run_pipeline``.
+
+Steps: fetch (unpack the archive, copy a server folder or download a Hub repo into the blob store)
+→ materialise (lay the files out as a folder) → validate (``validators.validate``) → store the
+report. Progress goes to the submission row, which the status endpoint polls. The function is
+idempotent: a stale or repeated message (another run number, or a submission no longer validating)
+does nothing, and each run works in its own folder.
+"""
+
+import contextlib
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from django.db import transaction
+
+from curation.models import Submission, SubmissionState
+from curation.services import archives, storage, uploads, workflow
+
+logger = logging.getLogger(__name__)
+PROGRESS_INTERVAL_S = 0.5
+
+
+class Progress:
+    """Writes (step, done, total) to the submission row, at most every PROGRESS_INTERVAL_S."""
+
+    def __init__(self, submission_id: int):
+        self.submission_id = submission_id
+        self.last = 0.0
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last < PROGRESS_INTERVAL_S and done < total:
+            return
+        self.last = now
+        Submission.objects.filter(pk=self.submission_id).update(
+            progress_step=step[:80], progress_done=max(done, 0), progress_total=max(total, 0)
+        )
+
+
+def _current(submission_id: int, run_id: int) -> Submission | None:
+    submission = Submission.objects.select_related("dataset__lab").filter(pk=submission_id).first()
+    if submission is None or submission.state != SubmissionState.VALIDATING:
+        return None
+    if submission.pipeline_run != run_id:
+        return None
+    return submission
+
+
+def fetch(submission: Submission, progress) -> None:
+    """Bring the submission's content into the blob store, whatever its source."""
+    if submission.pending_archive:
+        archive_path = Path(submission.pending_archive)
+        if not archive_path.exists():
+            raise uploads.UploadError("the uploaded archive is missing; upload it again")
+        progress("check archive", 0, 1)
+        with transaction.atomic():
+            submission.files.all().delete()  # an archive replaces the whole file set
+            archives.ingest(
+                archive_path,
+                lambda member, blob: storage.submission_file_set(submission, member.name, blob),
+                progress,
+            )
+            submission.pending_archive = ""
+            submission.save(update_fields=["pending_archive"])
+        with contextlib.suppress(FileNotFoundError):
+            archive_path.unlink()
+    elif submission.source == "path" and not submission.files.exists():
+        folder = uploads.resolve_import_path(submission.source_ref)
+        with transaction.atomic():
+            uploads.ingest_folder(submission, folder, progress)
+    elif submission.source == "hub" and not submission.files.exists():
+        progress("download from the Hub", 0, 1)
+        folder = uploads.hub_download(submission.source_ref)
+        try:
+            with transaction.atomic():
+                uploads.ingest_folder(submission, folder, progress)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    if not submission.files.exists():
+        raise uploads.UploadError("the submission has no files")
+
+
+def pipeline_run(submission_id: int, run_id: int) -> None:
+    submission = _current(submission_id, run_id)
+    if submission is None:
+        logger.info("pipeline %s/%s: nothing to do (stale or finished)", submission_id, run_id)
+        return
+    progress = Progress(submission_id)
+    try:
+        fetch(submission, progress)
+    except (archives.ArchiveError, uploads.UploadError, storage.UnsafePath) as exc:
+        workflow.submission_upload_failed(submission_id=submission_id, error=str(exc))
+        return
+
+    progress("prepare folder", 0, 1)
+    folder = storage.materialise(submission)
+    try:
+        try:
+            from validators import validate
+        except ImportError as exc:  # deployment problem, not the dataset's: say so plainly
+            raise RuntimeError(f"the validator is not installed ({exc})") from exc
+        report = validate(folder, progress=progress)
+        report_dict = report.to_dict()
+        error = ""
+    except Exception as exc:
+        logger.exception("pipeline %s/%s: validation crashed", submission_id, run_id)
+        report_dict, error = None, f"validation could not run: {type(exc).__name__}: {exc}"
+    finally:
+        storage.dematerialise(folder)
+    if _current(submission_id, run_id) is None:
+        return  # withdrawn or superseded while we worked
+    workflow.submission_validation_finished(
+        submission_id=submission_id, report=report_dict, error=error
+    )

@@ -1,0 +1,275 @@
+"""Getting files into a submission: resumable uploads, server-side paths and Hub repos.
+
+Resumable upload protocol (the web uploader and ``curl`` both speak it; see curation/README.md):
+1. ``upload_start`` declares a file (or an archive) and its size, and returns a token;
+2. ``upload_append`` writes a chunk at the offset the server reports, streaming it to a part file
+   under STORAGE_ROOT (never into memory);
+3. after a broken connection the client asks for the offset (``upload_status``) and continues;
+4. the last chunk turns the part file into a blob (a file) or a pending archive (unpacked by the
+   pipeline, see ``curation.services.archives``).
+"""
+
+import contextlib
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from curation import conf, policies
+from curation.models import Submission, UploadSession
+from curation.services.archives import ARCHIVE_SUFFIXES
+from curation.services.storage import (
+    UnsafePath,
+    blob_from_path,
+    check_layout,
+    safe_relative_path,
+    submission_file_set,
+)
+from curation.services.workflow import PermissionDenied, WorkflowError, audit
+
+WRITE_BUFFER = 1024 * 1024
+
+
+class UploadError(WorkflowError):
+    pass
+
+
+class OffsetMismatch(UploadError):
+    def __init__(self, expected: int):
+        super().__init__(f"this upload continues at offset {expected}")
+        self.expected = expected
+
+
+def _parts_dir() -> Path:
+    path = conf.work_root() / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def part_path(session: UploadSession) -> Path:
+    return _parts_dir() / f"{session.token}.part"
+
+
+def _check_editable(user, submission: Submission) -> None:
+    if not policies.can_edit_files(user, submission):
+        if policies.can_view_submission(user, submission) and policies.can_create_in_lab(
+            user, submission.dataset.lab
+        ):
+            raise UploadError(
+                f"files are locked while the submission is {submission.get_state_display().lower()}"
+            )
+        raise PermissionDenied("you cannot change this submission's files")
+
+
+def upload_start(*, submission: Submission, user, kind: str, path: str, size: int) -> UploadSession:
+    _check_editable(user, submission)
+    if size < 0 or size > conf.upload_max_bytes():
+        raise UploadError(
+            f"size {size} is outside the allowed range (0 to {conf.upload_max_bytes()} bytes)"
+        )
+    if kind == UploadSession.Kind.FILE:
+        try:
+            path = check_layout(path)
+        except UnsafePath as exc:
+            raise UploadError(str(exc)) from exc
+    elif kind == UploadSession.Kind.ARCHIVE:
+        name = Path(path).name
+        if not name.lower().endswith(ARCHIVE_SUFFIXES):
+            raise UploadError(f"{name}: archives must be .zip, .tar, .tar.gz or .tgz")
+        path = name
+    else:
+        raise UploadError(f"unknown upload kind {kind!r} (use 'file' or 'archive')")
+    session = UploadSession.objects.create(
+        token=secrets.token_urlsafe(24),
+        submission=submission,
+        created_by=user,
+        kind=kind,
+        path=path,
+        size=size,
+    )
+    part_path(session).touch()
+    if size == 0:
+        _complete(session)
+    return session
+
+
+def upload_get(*, token: str, user) -> UploadSession:
+    session = (
+        UploadSession.objects.select_related("submission__dataset__lab").filter(token=token).first()
+    )
+    if session is None or session.created_by_id != user.pk:
+        raise PermissionDenied("no such upload")
+    return session
+
+
+def upload_append(*, token: str, user, offset: int, stream, length: int) -> UploadSession:
+    """Write ``length`` bytes read from ``stream`` at ``offset``; idempotent for a retried chunk."""
+    with transaction.atomic():
+        session = upload_get(token=token, user=user)
+        session = UploadSession.objects.select_for_update().get(pk=session.pk)
+        if session.completed_at is not None:
+            if offset + length == session.size:
+                return session  # the last chunk, sent again after a lost response
+            raise UploadError("this upload is already complete")
+        _check_editable(user, session.submission)
+        if offset != session.offset:
+            raise OffsetMismatch(session.offset)
+        if length < 0 or offset + length > session.size:
+            raise UploadError(
+                f"chunk of {length} bytes at {offset} goes past the declared size {session.size}"
+            )
+        part = part_path(session)
+        written = 0
+        with open(part, "r+b" if part.exists() else "wb") as out:
+            out.seek(offset)
+            while written < length:
+                chunk = stream.read(min(WRITE_BUFFER, length - written))
+                if not chunk:
+                    break
+                out.write(chunk)
+                written += len(chunk)
+            out.truncate(offset + written)
+        session.offset = offset + written
+        session.save(update_fields=["offset", "updated_at"])
+        # A short body (broken connection) keeps what arrived; the client resumes at the offset.
+        if session.offset == session.size:
+            _complete(session)
+    return session
+
+
+def _complete(session: UploadSession) -> None:
+    submission = session.submission
+    part = part_path(session)
+    if session.kind == UploadSession.Kind.FILE:
+        blob = blob_from_path(part, move=True)
+        submission_file_set(submission, session.path, blob)
+        audit(
+            submission,
+            actor=session.created_by,
+            action="upload_file",
+            path=session.path,
+            sha256=blob.sha256,
+            size=blob.size,
+        )
+    else:
+        target_dir = conf.work_root() / "archives" / f"submission-{submission.pk}"
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / f"{session.token}-{session.path}"
+        os.replace(part, target)
+        old = submission.pending_archive
+        submission.pending_archive = str(target)
+        submission.source, submission.source_ref = "archive", session.path
+        submission.save(update_fields=["pending_archive", "source", "source_ref"])
+        if old and old != str(target):
+            with contextlib.suppress(FileNotFoundError):
+                Path(old).unlink()
+        audit(
+            submission,
+            actor=session.created_by,
+            action="upload_archive",
+            path=session.path,
+            size=session.size,
+        )
+    session.completed_at = timezone.now()
+    session.save(update_fields=["completed_at", "updated_at"])
+
+
+def upload_cancel(*, token: str, user) -> None:
+    session = upload_get(token=token, user=user)
+    with contextlib.suppress(FileNotFoundError):
+        part_path(session).unlink()
+    session.delete()
+
+
+@transaction.atomic
+def submission_remove_file(*, submission: Submission, user, path: str) -> None:
+    _check_editable(user, submission)
+    submission.files.filter(path=path).delete()
+    audit(submission, actor=user, action="remove_file", path=path)
+
+
+# --- server-side paths and Hub repos --------------------------------------------------------------
+
+
+def resolve_import_path(raw: str) -> Path:
+    """The folder ``raw`` if it lies inside one of DATASET_IMPORT_ROOTS, else a clear error."""
+    roots = conf.import_roots()
+    if not roots:
+        raise UploadError("importing from server paths is disabled (DATASET_IMPORT_ROOTS is empty)")
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        raise UploadError(f"{raw}: give an absolute path")
+    resolved = path.resolve()
+    if not any(resolved.is_relative_to(root) for root in roots):
+        raise UploadError(
+            f"{raw}: outside the allowed import roots ({', '.join(str(r) for r in roots)})"
+        )
+    if not resolved.is_dir():
+        raise UploadError(f"{raw}: no such folder")
+    return resolved
+
+
+@transaction.atomic
+def submission_set_source(*, submission: Submission, user, source: str, ref: str) -> Submission:
+    """Register a server path or a Hub repo id; the pipeline copies the files in."""
+    _check_editable(user, submission)
+    if source == "path":
+        ref = str(resolve_import_path(ref))
+    elif source == "hub":
+        ref = ref.strip()
+        if not ref or ref.count("/") != 1 or any(c.isspace() for c in ref):
+            raise UploadError(f"{ref!r}: a Hub dataset repo id looks like 'lab/dataset-name'")
+    else:
+        raise UploadError(f"unknown source {source!r}")
+    submission.source, submission.source_ref = source, ref
+    submission.pending_archive = ""
+    submission.save(update_fields=["source", "source_ref", "pending_archive"])
+    audit(submission, actor=user, action=f"register_{source}", ref=ref)
+    return submission
+
+
+SKIPPED_DIRS = {".git", ".cache", ".huggingface"}
+
+
+def ingest_folder(submission: Submission, folder: Path, progress=None) -> int:
+    """Copy every file of ``folder`` into the blob store; links and unknown files are refused."""
+    folder = Path(folder)
+    files = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
+        for d in dirnames:
+            if (Path(dirpath) / d).is_symlink():
+                raise UploadError(f"{Path(dirpath, d).relative_to(folder)}: links are not allowed")
+        for name in filenames:
+            full = Path(dirpath) / name
+            rel = full.relative_to(folder).as_posix()
+            if full.is_symlink() or not full.is_file():
+                raise UploadError(f"{rel}: links and special files are not allowed")
+            try:
+                files.append((check_layout(safe_relative_path(rel)), full))
+            except UnsafePath as exc:
+                raise UploadError(str(exc)) from exc
+    if not files:
+        raise UploadError(f"{folder}: the folder has no dataset files")
+    for i, (rel, full) in enumerate(files, 1):
+        submission_file_set(submission, rel, blob_from_path(full))
+        if progress:
+            progress("copy files", i, len(files))
+    return len(files)
+
+
+def hub_download(repo_id: str, revision: str | None = None) -> Path:
+    """Download a dataset repo with huggingface_hub (honours HF_ENDPOINT) into a work folder."""
+    from huggingface_hub import snapshot_download
+
+    target = conf.work_root() / "hub" / (repo_id.replace("/", "__") + "-" + secrets.token_hex(4))
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        snapshot_download(repo_id=repo_id, repo_type="dataset", revision=revision, local_dir=target)
+    except Exception as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        raise UploadError(f"could not download {repo_id} from the Hub: {exc}") from exc
+    return target

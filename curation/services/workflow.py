@@ -1,0 +1,329 @@
+"""Review workflow services: one function per transition of ``curation.workflow.TRANSITIONS``.
+
+Each one locks the submission row, checks the table and the actor's right, changes the state and
+writes the audit row in the same transaction, then queues side effects (pipeline, email) to run
+only once that transaction has committed.
+"""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.text import slugify
+
+from curation import policies
+from curation.models import AuditEvent, Dataset, Submission, SubmissionState, ValidationOutcome
+from curation.workflow import TRANSITIONS
+
+
+class WorkflowError(Exception):
+    """An action that is not allowed now; the message says why, for people."""
+
+
+class PermissionDenied(WorkflowError):
+    pass
+
+
+def audit(submission, *, actor, action, old_state="", new_state="", reason="", **extra):
+    return AuditEvent.objects.create(
+        submission=submission,
+        actor=actor,
+        action=action,
+        old_state=old_state,
+        new_state=new_state,
+        reason=reason,
+        extra=extra,
+    )
+
+
+def _transition(
+    submission_id: int,
+    action: str,
+    *,
+    actor,
+    reason: str = "",
+    target=None,
+    audit_extra=None,
+    guard=None,
+    **fields,
+) -> Submission:
+    transition = TRANSITIONS[action]
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        submission = (
+            Submission.objects.select_for_update()
+            .select_related("dataset__lab")
+            .get(pk=submission_id)
+        )
+        if submission.state not in transition.sources:
+            raise WorkflowError(
+                f"cannot {action.replace('_', ' ')} a submission that is "
+                f"{submission.get_state_display().lower()}"
+            )
+        if transition.actor != "system" and not policies.can_act(actor, submission, action):
+            raise PermissionDenied(f"you are not allowed to {action.replace('_', ' ')} this")
+        if transition.needs_reason and not reason:
+            raise WorkflowError(f"a reason is required to {action.replace('_', ' ')}")
+        if guard is not None:
+            guard(submission)
+        old_state = submission.state
+        submission.state = target or transition.target
+        submission.state_changed_at = timezone.now()
+        for name, value in fields.items():
+            setattr(submission, name, value)
+        submission.save()
+        audit(
+            submission,
+            actor=actor,
+            action=action,
+            old_state=old_state,
+            new_state=submission.state,
+            reason=reason,
+            **(audit_extra or {}),
+        )
+    return submission
+
+
+# --- the lab's side -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def submission_create(
+    *,
+    user,
+    lab,
+    title: str,
+    description: str = "",
+    domain: str = "",
+    dataset: Dataset | None = None,
+    notes: str = "",
+) -> Submission:
+    """A new draft: version 1 of a new dataset, or the next version of ``dataset``."""
+    if not policies.can_create_in_lab(user, lab if dataset is None else dataset.lab):
+        raise PermissionDenied("only members of the lab can upload its datasets")
+    if dataset is None:
+        title = title.strip()
+        if not title:
+            raise WorkflowError("a title is required")
+        base = slugify(title)[:100] or "dataset"
+        slug, n = base, 1
+        while Dataset.objects.filter(lab=lab, slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        dataset = Dataset.objects.create(
+            lab=lab,
+            slug=slug,
+            title=title,
+            description=description,
+            domain=domain.strip(),
+            created_by=user,
+        )
+    else:
+        dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        open_ = dataset.submissions.exclude(
+            state__in=[
+                SubmissionState.APPROVED,
+                SubmissionState.REJECTED,
+                SubmissionState.WITHDRAWN,
+            ]
+        )
+        if open_.exists():
+            raise WorkflowError(
+                f"version {open_.first().version} of this dataset is still open; "
+                "finish or withdraw it before starting a new version"
+            )
+    version = (dataset.submissions.aggregate(v=Max("version"))["v"] or 0) + 1
+    submission = Submission.objects.create(
+        dataset=dataset, version=version, submitted_by=user, notes=notes
+    )
+    audit(submission, actor=user, action="create", new_state=submission.state, version=version)
+    return submission
+
+
+def _start_pipeline(submission: Submission) -> None:
+    from curation.tasks import run_pipeline
+
+    run_id = submission.pipeline_run
+    transaction.on_commit(
+        lambda: run_pipeline.apply_async(args=[submission.pk, run_id], queue="validation")
+    )
+
+
+def _check_has_content(submission_id: int) -> None:
+    submission = Submission.objects.get(pk=submission_id)
+    fetched_later = submission.pending_archive or submission.source in ("path", "hub")
+    if not submission.files.exists() and not fetched_later:
+        raise WorkflowError("upload the dataset's files (or an archive) before submitting")
+    if submission.uploads.filter(completed_at__isnull=True).exists():
+        raise WorkflowError("an upload is still in progress; finish or cancel it first")
+
+
+def _submit(submission_id: int, action: str, *, user) -> Submission:
+    _check_has_content(submission_id)
+    with transaction.atomic():
+        submission = _transition(
+            submission_id,
+            action,
+            actor=user,
+            progress_step="queued",
+            progress_done=0,
+            progress_total=0,
+            last_error="",
+            validation_outcome=ValidationOutcome.RUNNING,
+            submitted_at=timezone.now(),
+        )
+        submission.pipeline_run += 1
+        if action == "resubmit":
+            submission.round += 1
+        submission.save(update_fields=["pipeline_run", "round"])
+        _start_pipeline(submission)
+    return submission
+
+
+def submission_submit(*, submission_id: int, user) -> Submission:
+    """Draft → validating: lock the files and start validation and indexing."""
+    return _submit(submission_id, "submit", user=user)
+
+
+def submission_resubmit(*, submission_id: int, user) -> Submission:
+    """Changes requested → validating (→ resubmitted once validated)."""
+    return _submit(submission_id, "resubmit", user=user)
+
+
+def submission_withdraw(*, submission_id: int, user, reason: str = "") -> Submission:
+    return _transition(submission_id, "withdraw", actor=user, reason=reason)
+
+
+# --- the pipeline's side ------------------------------------------------------------------------
+
+
+def submission_upload_failed(*, submission_id: int, error: str) -> Submission:
+    return _transition(
+        submission_id,
+        "upload_failed",
+        actor=None,
+        reason=error,
+        last_error=error,
+        validation_outcome=ValidationOutcome.ERROR,
+        progress_step="failed",
+    )
+
+
+def submission_validation_finished(
+    *, submission_id: int, report: dict | None, error: str = ""
+) -> Submission:
+    """Store the report and hand the submission to the curators (ready, or resubmitted)."""
+    findings = (report or {}).get("findings", [])
+    errors = sum(1 for f in findings if f.get("severity") == "error")
+    warnings = sum(1 for f in findings if f.get("severity") == "warning")
+    if error:
+        outcome = ValidationOutcome.ERROR
+    elif errors or not (report or {}).get("valid", False):
+        outcome = ValidationOutcome.FAILED
+    elif warnings:
+        outcome = ValidationOutcome.WARNINGS
+    else:
+        outcome = ValidationOutcome.PASSED
+    current = Submission.objects.only("round").get(pk=submission_id)
+    target = SubmissionState.READY_FOR_REVIEW if current.round == 1 else SubmissionState.RESUBMITTED
+    submission = _transition(
+        submission_id,
+        "validation_finished",
+        actor=None,
+        target=target,
+        report=report,
+        error_count=errors,
+        warning_count=warnings,
+        validation_outcome=outcome,
+        last_error=error,
+        validated_at=timezone.now(),
+        progress_step="done",
+    )
+    return submission
+
+
+# --- the curators' side -------------------------------------------------------------------------
+
+
+def submission_claim(*, submission_id: int, user) -> Submission:
+    return _transition(submission_id, "claim", actor=user, reviewer=user)
+
+
+def submission_assign(*, submission_id: int, user, reviewer) -> Submission:
+    candidate = Submission.objects.select_related("dataset__lab").get(pk=submission_id)
+    if not policies.can_review(reviewer, candidate):
+        raise WorkflowError(f"{reviewer.get_username()} cannot review this submission")
+    return _transition(
+        submission_id,
+        "assign",
+        actor=user,
+        reviewer=reviewer,
+        audit_extra={"reviewer": reviewer.get_username()},
+    )
+
+
+def submission_approve(*, submission_id: int, user, reason: str = "") -> Submission:
+    from curation.services.catalogue import index_publish
+
+    def validated(current):
+        if current.validation_outcome not in (ValidationOutcome.PASSED, ValidationOutcome.WARNINGS):
+            raise WorkflowError(
+                "a dataset with validation errors cannot be approved "
+                f"(validation: {current.get_validation_outcome_display().lower()})"
+            )
+
+    with transaction.atomic():
+        submission = _transition(
+            submission_id,
+            "approve",
+            actor=user,
+            reason=reason,
+            reviewer=user,
+            decided_at=timezone.now(),
+            guard=validated,
+        )
+        index_publish(submission)
+        _notify_on_commit(submission, "approved", reason)
+    return submission
+
+
+def submission_request_changes(*, submission_id: int, user, reason: str) -> Submission:
+    with transaction.atomic():
+        submission = _transition(
+            submission_id, "request_changes", actor=user, reason=reason, reviewer=user
+        )
+        _notify_on_commit(submission, "changes requested", reason)
+    return submission
+
+
+def submission_reject(*, submission_id: int, user, reason: str) -> Submission:
+    with transaction.atomic():
+        submission = _transition(
+            submission_id,
+            "reject",
+            actor=user,
+            reason=reason,
+            reviewer=user,
+            decided_at=timezone.now(),
+        )
+        _notify_on_commit(submission, "rejected", reason)
+    return submission
+
+
+def _notify_on_commit(submission: Submission, decision: str, reason: str) -> None:
+    recipient = submission.submitted_by.email
+    if not recipient:
+        return
+    subject = f"[LeRobot curation] {submission.dataset.title} v{submission.version}: {decision}"
+    lines = [
+        f"Hello {submission.submitted_by.get_username()},",
+        "",
+        f"Your submission {submission.dataset} v{submission.version} was {decision}.",
+    ]
+    if reason:
+        lines += ["", "Reason:", reason]
+    body = "\n".join(lines)
+    transaction.on_commit(
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
+    )

@@ -1,0 +1,111 @@
+"""The whole path in a real browser (Debian's Chromium driven by Playwright), against a live
+server and a real Celery worker: upload → progress → report → changes requested → resubmit →
+approve → found through a facet."""
+
+import os
+
+import pytest
+
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker, pytest.mark.browser]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("Debian's Chromium is not installed")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test itself makes
+    # are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with playwright_sync.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def login(browser, live_server, username):
+    context = browser.new_context()
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
+def upload_archive_and(page, archive, action):
+    page.set_input_files("#archive-input", str(archive))
+    page.click("#upload-start")
+    page.wait_for_selector("text=uploaded; it is checked and unpacked", state="attached")
+    page.click(f"#action-{action}")
+    # Live progress while the worker runs, then the page reloads itself with the report.
+    page.wait_for_selector("#validation-outcome", timeout=120_000)
+
+
+def test_upload_review_resubmit_approve_and_find(
+    browser, live_server, celery_worker, lab_member, curator, researcher, tmp_path, v30_dataset
+):
+    from playwright.sync_api import expect
+
+    from tests.curation.test_uploads import zip_of_folder
+
+    archive = zip_of_folder(v30_dataset, tmp_path / "pick_place.zip", wrapper="pick_place/")
+
+    # A lab member creates a draft, uploads the archive in chunks and submits it.
+    member = login(browser, live_server, lab_member.username)
+    member.click("text=My submissions")
+    member.click("text=Upload a new dataset")
+    member.fill("input[name=title]", "Browser pick and place")
+    member.fill("input[name=domain]", "manipulation")
+    member.click("button:has-text('Create draft')")
+    submission_url = member.url
+    member.set_input_files("#archive-input", str(archive))
+    member.click("#upload-start")
+    member.wait_for_selector("text=uploaded; it is checked and unpacked", state="attached")
+    member.click("#action-submit")
+    expect(member.locator("#progress")).to_be_visible()
+    member.wait_for_selector("#validation-outcome", timeout=120_000)
+    expect(member.locator("#report")).to_contain_text("Validation report")
+    expect(member.locator("#state-badge")).to_have_text("Ready for review")
+
+    # A curator finds it in the queue and requests changes.
+    cur = login(browser, live_server, curator.username)
+    cur.click("text=Review queue")
+    cur.click("text=Browser pick and place v1")
+    cur.fill("#reason-request_changes", "Please add a README describing the robot.")
+    cur.click("#action-request_changes")
+    expect(cur.locator("#state-badge")).to_have_text("Changes requested")
+
+    # The member sees the reason, uploads again and resubmits.
+    member.goto(submission_url)
+    expect(member.locator("#changes-requested")).to_contain_text("Please add a README")
+    upload_archive_and(member, archive, "resubmit")
+    expect(member.locator("#state-badge")).to_have_text("Resubmitted")
+
+    # The curator approves.
+    cur.goto(submission_url)
+    cur.click("#action-claim")
+    cur.click("#action-approve")
+    expect(cur.locator("#state-badge")).to_have_text("Approved (published)")
+    expect(cur.locator("#audit")).to_contain_text("request_changes")
+
+    # A researcher finds it through the camera facet and opens its page.
+    res = login(browser, live_server, researcher.username)
+    res.click("text=Datasets")
+    res.click("ul[data-facet=camera] >> text=front")
+    expect(res.locator(".result")).to_have_count(1)
+    res.click("text=Browser pick and place")
+    expect(res.locator("#card-line")).to_contain_text("2 episodes · 10 fps · 1 camera")
+    expect(res.locator("#episode-histogram")).to_be_visible()
