@@ -38,7 +38,15 @@ app.conf.update(
     result_expires=60 * 60,
     worker_send_task_events=True,
     timezone="UTC",
-    beat_schedule={},
+    beat_schedule={
+        # Validations whose worker died or hung are requeued, then abandoned with a clear error
+        # (curation/services/sweeper.py); never lost, never "validating" forever.
+        "sweep-stuck-validations": {
+            "task": "curation.sweep_stuck_validations",
+            "schedule": float(os.environ.get("PIPELINE_SWEEP_INTERVAL_S", "60")),
+            "options": {"queue": "default", "expires": 300},
+        },
+    },
 )
 
 app.autodiscover_tasks()

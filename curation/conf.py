@@ -6,6 +6,9 @@
 - ``ARCHIVE_MAX_RATIO``         highest compression ratio of any member (zip-bomb guard)
 - ``UPLOAD_MAX_BYTES``          largest single upload (file or archive)
 - ``UPLOAD_CHUNK_BYTES``        chunk size the web uploader uses
+- ``PIPELINE_STALE_AFTER_S``    silence after which a validating submission counts as stuck
+- ``PIPELINE_MAX_ATTEMPTS``     starts/requeues of one validation before it is abandoned
+- ``PIPELINE_SWEEP_INTERVAL_S`` how often Celery beat runs the sweeper
 """
 
 import os
@@ -48,6 +51,23 @@ def upload_max_bytes() -> int:
 
 def upload_chunk_bytes() -> int:
     return int(_setting("UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024))
+
+
+def pipeline_stale_after_s() -> float:
+    """Seconds a validating submission may go without a sign of life before the sweeper acts.
+
+    The pipeline reports progress per file, so silence this long means its worker is gone or
+    stuck. Raise it if the validation queue can hold work waiting longer than this."""
+    return float(_setting("PIPELINE_STALE_AFTER_S", 20 * 60.0))
+
+
+def pipeline_max_attempts() -> int:
+    """How many times one validation may start (or be requeued) before it is abandoned."""
+    return int(_setting("PIPELINE_MAX_ATTEMPTS", 3))
+
+
+def pipeline_sweep_interval_s() -> float:
+    return float(_setting("PIPELINE_SWEEP_INTERVAL_S", 60.0))
 
 
 def work_root() -> Path:

@@ -8,3 +8,11 @@ def run_pipeline(submission_id: int, run_id: int) -> None:
     from curation.services.pipeline import pipeline_run
 
     pipeline_run(submission_id, run_id)
+
+
+@shared_task(name="curation.sweep_stuck_validations", acks_late=True, max_retries=0, time_limit=300)
+def sweep_stuck_validations() -> dict:
+    """Periodic (Celery beat, ``default`` queue): requeue or abandon validations with no progress."""
+    from curation.services.sweeper import sweep_stuck_validations as sweep
+
+    return sweep().as_dict()

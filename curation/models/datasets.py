@@ -86,6 +86,11 @@ class Submission(models.Model):
     progress_step = models.CharField(max_length=80, blank=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
+    # Liveness of the pipeline, read by the sweeper (curation.services.sweeper): the last time a
+    # run reported progress (or was queued), and how many times a run started for the current
+    # validation (a dataset that kills its worker every time must not be retried forever).
+    progress_at = models.DateTimeField(null=True, blank=True)
+    pipeline_attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     validation_outcome = models.CharField(
         max_length=10, choices=ValidationOutcome.choices, default=ValidationOutcome.NOT_RUN
