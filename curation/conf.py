@@ -9,6 +9,7 @@
 - ``PIPELINE_STALE_AFTER_S``    silence after which a validating submission counts as stuck
 - ``PIPELINE_MAX_ATTEMPTS``     starts/requeues of one validation before it is abandoned
 - ``PIPELINE_SWEEP_INTERVAL_S`` how often Celery beat runs the sweeper
+- ``CATALOGUE_CACHE_SECONDS``   how long catalogue counts are cached (0: never); publishing clears them
 """
 
 import os
@@ -73,3 +74,7 @@ def pipeline_sweep_interval_s() -> float:
 def work_root() -> Path:
     """Working folders (materialised datasets, upload parts) live under STORAGE_ROOT."""
     return Path(settings.STORAGE_ROOT) / "curation"
+
+
+def catalogue_cache_seconds() -> int:
+    return int(_setting("CATALOGUE_CACHE_SECONDS", 60))

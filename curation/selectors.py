@@ -1,15 +1,17 @@
 """Reads: every list a page or endpoint shows comes from a function here, already filtered by
 what the user may see (object permissions for single objects are in ``curation.policies``)."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from curation import roles
+from curation import conf, roles
 from curation.models import (
     DatasetIndex,
     IndexCamera,
@@ -149,7 +151,8 @@ def _apply(qs, f: CatalogueFilters, skip: str = ""):
 
 
 def catalogue_search(f: CatalogueFilters) -> QuerySet[DatasetIndex]:
-    qs = _apply(DatasetIndex.objects.all(), f)
+    # The search columns are large and never shown: leave them out of the result rows.
+    qs = _apply(DatasetIndex.objects.defer("search_text", "search_vector"), f)
     if f.q and connection.vendor == "postgresql":
         query = SearchQuery(f.q, config="simple", search_type="websearch")
         return qs.annotate(rank=SearchRank(F("search_vector"), query)).order_by(
@@ -159,9 +162,42 @@ def catalogue_search(f: CatalogueFilters) -> QuerySet[DatasetIndex]:
 
 
 FACET_LIMIT = 15
+GENERATION_KEY = "curation:catalogue:generation"
+
+
+def catalogue_generation_bump() -> None:
+    """Called when a version is published: every cached count becomes stale at once."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 2, None)
+
+
+def _cached(kind: str, f: CatalogueFilters, compute):
+    """Counts over 100,000 rows are the costly part of a catalogue page and change only when
+    something is published: cache them per filter set (``CATALOGUE_CACHE_SECONDS``, 0 = off)."""
+    ttl = conf.catalogue_cache_seconds()
+    if ttl <= 0:
+        return compute()
+    generation = cache.get_or_set(GENERATION_KEY, 1, None)
+    digest = hashlib.sha1(repr(sorted(f.active().items())).encode(), usedforsecurity=False)
+    key = f"curation:catalogue:{generation}:{kind}:{digest.hexdigest()}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, ttl)
+    return value
+
+
+def catalogue_count(f: CatalogueFilters) -> int:
+    return _cached("count", f, lambda: _apply(DatasetIndex.objects.all(), f).count())
 
 
 def catalogue_facets(f: CatalogueFilters) -> dict[str, list[tuple[str, int]]]:
+    return _cached("facets", f, lambda: _facets(f))
+
+
+def _facets(f: CatalogueFilters) -> dict[str, list[tuple[str, int]]]:
     """Counts per facet value, each computed with the other filters applied (not its own), so a
     chosen value still shows its siblings."""
     base = DatasetIndex.objects.all()

@@ -290,6 +290,18 @@ def review_queue(request):
 # --- everyone ------------------------------------------------------------------------------------
 
 
+class CountedPaginator(Paginator):
+    """A paginator told its total, so the page does not run COUNT(*) over the whole index."""
+
+    def __init__(self, *args, count: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._known_count = count
+
+    @property
+    def count(self) -> int:
+        return self._known_count
+
+
 FACET_LABELS = [
     ("robot_type", "Robot"),
     ("fps", "FPS"),
@@ -303,7 +315,11 @@ FACET_LABELS = [
 
 def catalogue(request):
     filters = selectors.CatalogueFilters.from_query(request.GET)
-    page = Paginator(selectors.catalogue_search(filters), 20).get_page(request.GET.get("page"))
+    page = CountedPaginator(
+        selectors.catalogue_search(filters).select_related("dataset__lab"),
+        20,
+        count=selectors.catalogue_count(filters),
+    ).get_page(request.GET.get("page"))
     facets = selectors.catalogue_facets(filters)
     base = request.GET.copy()
     base.pop("page", None)

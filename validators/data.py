@@ -14,6 +14,8 @@ import numpy as np
 from .context import Context
 from .scan import FileJob, FileResult, file_episode_of, numeric_features, scan_file
 
+SMALL_DATA_BYTES = 32 * 1024 * 1024
+
 
 @dataclass
 class DataScan:
@@ -84,6 +86,8 @@ def run_scan(ctx: Context, progress) -> DataScan:
     results: list[FileResult | None] = [None] * len(jobs)
     progress("data files", 0, len(jobs))
     workers = min(ctx.workers, len(jobs))
+    if sum(ctx.files.get(job.rel, 0) for job in jobs) < SMALL_DATA_BYTES:
+        workers = 1  # starting worker processes costs more than reading a few MB
     if workers <= 1:
         for i, job in enumerate(jobs):
             results[i] = scan_file(job)

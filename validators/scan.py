@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from .context import DEFAULT_FEATURES, TIMESTAMP_TOLERANCE_S
 from .parquet_io import diagnose_parquet
 
-BATCH_ROWS = 64 * 1024
+BATCH_ROWS = 256 * 1024
 BIG = np.iinfo(np.int64).max
 INTERLEAVED_RUNS = 4096  # more runs than this in one batch: episodes are interleaved, not grouped
 
@@ -64,6 +64,26 @@ class FileResult:
     feature_dims: dict[str, int] = field(default_factory=dict)
     episode_tasks: dict[int, set[int]] = field(default_factory=dict)
     interleaved: bool = False
+
+
+def to_numpy(array: pa.Array) -> np.ndarray:
+    """A numpy view of a primitive Arrow array.
+
+    Not ``Array.to_numpy``: its first call imports pandas (2.5 s here), in every worker process.
+    """
+    dtype = ARROW_TO_DTYPE.get(array.type)
+    if dtype is not None and dtype != "bool" and array.null_count == 0:
+        np_dtype = np.dtype(dtype)
+        return np.frombuffer(
+            array.buffers()[1],
+            dtype=np_dtype,
+            count=len(array),
+            offset=array.offset * np_dtype.itemsize,
+        )
+    if pa.types.is_boolean(array.type) and array.null_count == 0:
+        return to_numpy(pc.cast(array, pa.int8()))
+    # Nulls (or an unusual type): as float64 with NaN for the missing values.
+    return to_numpy(pc.fill_null(pc.cast(array, pa.float64()), np.nan))
 
 
 def numeric_features(features: dict) -> dict[str, dict]:
@@ -274,7 +294,7 @@ def _matrix(
                 )
                 return None
         values = values.flatten()
-    flat = values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    flat = to_numpy(values).astype(np.float64, copy=False)
     if flat.size != len(column) * width:
         result.findings.append(
             (
@@ -293,7 +313,7 @@ def _ints(batch: pa.RecordBatch, name: str) -> np.ndarray | None:
     column = batch.column(name)
     if pa.types.is_list(column.type) or pa.types.is_fixed_size_list(column.type):
         column = column.flatten()
-    return column.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return to_numpy(column).astype(np.int64, copy=False)
 
 
 def _run_first(mask: np.ndarray, bounds: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -355,6 +375,9 @@ def _scan_file(job: FileJob) -> FileResult:
     if "episode_index" not in schema.names and job.file_episode is None:
         return result  # nothing can be attributed to episodes (schema finding already made)
 
+    # Bound the memory of one batch: about 64 MB of float64 values, whatever the feature widths.
+    width = 5 + sum(numeric.values())
+    batch_rows = max(1024, min(job.batch_rows, 8_000_000 // width))
     period = 1.0 / job.fps if job.fps else None
     quality = [
         n for n in numeric if n not in DEFAULT_FEATURES and (n.startswith("action") or "state" in n)
@@ -364,7 +387,7 @@ def _scan_file(job: FileJob) -> FileResult:
     offset = 0
     try:
         for batch in parquet.iter_batches(
-            batch_size=job.batch_rows, columns=columns, use_threads=False
+            batch_size=batch_rows, columns=columns, use_threads=False
         ):
             n = batch.num_rows
             if n == 0:
@@ -403,7 +426,7 @@ def _scan_file(job: FileJob) -> FileResult:
                 )
             ts_column = "timestamp" in batch.schema.names
             if ts_column and period:
-                ts = batch.column("timestamp").to_numpy(zero_copy_only=False).astype(np.float64)
+                ts = to_numpy(batch.column("timestamp")).astype(np.float64)
                 prev = carry["ts"] if carry and carry.get("ts") is not None else 0.0
                 dts = np.diff(ts, prepend=prev)
                 nonmono = valid & ~(dts > 0)
@@ -440,9 +463,18 @@ def _scan_file(job: FileJob) -> FileResult:
                     task_min=np.minimum.reduceat(task, bounds),
                     task_max=np.maximum.reduceat(task, bounds),
                 )
-                pairs = np.unique(np.stack([ep, task], axis=1), axis=0)
-                for e, t in pairs.tolist():
-                    result.episode_tasks.setdefault(e, set()).add(t)
+                task_min, task_max = row["task_min"], row["task_max"]
+                for e, low, high, a, b in zip(
+                    ep[bounds].tolist(),
+                    task_min.tolist(),
+                    task_max.tolist(),
+                    bounds.tolist(),
+                    ends.tolist(),
+                    strict=True,
+                ):
+                    tasks = result.episode_tasks.setdefault(e, set())
+                    # One task per run is the rule; only mixed runs need the distinct values.
+                    tasks.update({low} if low == high else set(np.unique(task[a:b]).tolist()))
             new_carry = {
                 "ep": int(ep[-1]),
                 "fi": fi[-1] if fi is not None else None,

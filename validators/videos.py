@@ -17,6 +17,7 @@ from .video_probe import probe_files
 USUAL_CODECS = {"h264", "hevc", "av1", "libdav1d", "libaom-av1", "vp9"}
 FPS_TOLERANCE = 0.01
 SAMPLED_EPISODES_PER_FILE = 20
+VIDEOS_PER_CHILD = 8
 
 
 @dataclass
@@ -135,7 +136,9 @@ def check_videos(ctx: Context, progress) -> None:
     progress("videos", 0, len(specs))
     results: dict[str, dict] = {}
     if specs:
-        groups = [specs[i :: max(1, ctx.workers)] for i in range(min(ctx.workers, len(specs)))]
+        # One sandboxed child per group of files; a child costs ~0.3 s to start.
+        n_groups = max(1, min(ctx.workers, len(specs) // VIDEOS_PER_CHILD))
+        groups = [specs[i::n_groups] for i in range(n_groups)]
         done = 0
         with ThreadPoolExecutor(max_workers=len(groups)) as pool:
             for partial in pool.map(probe_files, groups):

@@ -1,7 +1,7 @@
 """Writing the catalogue index: one ``DatasetIndex`` row per published dataset version."""
 
 from django.contrib.postgres.search import SearchVector
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from curation.models import DatasetIndex, IndexCamera, IndexTask, Submission
@@ -95,4 +95,10 @@ def index_publish(submission: Submission) -> DatasetIndex:
         IndexTask(index=row, task=str(t)[:300]) for t in summary.get("tasks") or []
     )
     refresh_search_vectors(DatasetIndex.objects.filter(pk=row.pk))
+    from curation.selectors import catalogue_generation_bump
+
+    # Now, for this transaction's own reads, and again after commit, so that a page computed by
+    # another request in between is not cached under the new generation.
+    catalogue_generation_bump()
+    transaction.on_commit(catalogue_generation_bump)
     return row

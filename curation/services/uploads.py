@@ -268,7 +268,14 @@ def hub_download(repo_id: str, revision: str | None = None) -> Path:
     target = conf.work_root() / "hub" / (repo_id.replace("/", "__") + "-" + secrets.token_hex(4))
     target.mkdir(parents=True, exist_ok=True)
     try:
-        snapshot_download(repo_id=repo_id, repo_type="dataset", revision=revision, local_dir=target)
+        snapshot_download(
+            repo_id=repo_id,
+            repo_type="dataset",
+            revision=revision,
+            local_dir=target,
+            # Read at call time, so a worker started before HF_ENDPOINT changed still honours it.
+            endpoint=os.environ.get("HF_ENDPOINT") or None,
+        )
     except Exception as exc:
         shutil.rmtree(target, ignore_errors=True)
         raise UploadError(f"could not download {repo_id} from the Hub: {exc}") from exc

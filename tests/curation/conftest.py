@@ -117,3 +117,11 @@ def _role_groups(django_db_blocker):
     with django_db_blocker.unblock():
         for name in ALL_ROLES:
             Group.objects.get_or_create(name=name)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Catalogue counts are cached per process; each test starts from an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()

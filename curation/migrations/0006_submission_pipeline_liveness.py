@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('curation', '0004_catalogue_search_gin'),
+        ('curation', '0005_catalogue_indexes'),
     ]
 
     operations = [

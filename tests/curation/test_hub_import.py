@@ -1,0 +1,55 @@
+"""Registering a dataset from a Hub repo id: the real ``snapshot_download`` against a local stub
+of the Hub's endpoints (``tests/hub_files_stub.py``), reached through HF_ENDPOINT."""
+
+import pytest
+
+from curation.models import SubmissionState
+from curation.services import uploads, workflow
+from tests.curation.test_uploads import submit_and_run
+from tests.hub_files_stub import HubFilesStub
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hub(v30_dataset, monkeypatch):
+    from huggingface_hub import constants
+
+    with HubFilesStub({"manipulation-lab/pick-place": v30_dataset}) as stub:
+        monkeypatch.setenv("HF_ENDPOINT", stub.url)
+        # tests/lerobot_fixtures.py keeps lerobot offline; this test talks to the local stub.
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+        yield stub
+
+
+def test_import_from_a_hub_repo_id(hub, lab_member, lab, v30_dataset):
+    submission = workflow.submission_create(user=lab_member, lab=lab, title="From the Hub")
+    uploads.submission_set_source(
+        submission=submission, user=lab_member, source="hub", ref="manipulation-lab/pick-place"
+    )
+    submit_and_run(submission, lab_member)
+    expected = sorted(
+        p.relative_to(v30_dataset).as_posix() for p in v30_dataset.rglob("*") if p.is_file()
+    )
+    assert sorted(submission.files.values_list("path", flat=True)) == expected
+    assert any(r.startswith("GET /api/datasets/manipulation-lab/pick-place") for r in hub.requests)
+    assert any("/resolve/" in r for r in hub.requests)
+
+
+def test_unknown_repo_is_a_clear_error(hub, lab_member, lab):
+    submission = workflow.submission_create(user=lab_member, lab=lab, title="Missing")
+    uploads.submission_set_source(
+        submission=submission, user=lab_member, source="hub", ref="manipulation-lab/does-not-exist"
+    )
+    submit_and_run(submission, lab_member)
+    submission.refresh_from_db()
+    assert submission.state == SubmissionState.DRAFT
+    assert "could not download manipulation-lab/does-not-exist" in submission.last_error
+
+
+def test_repo_id_is_checked(lab_member, lab):
+    submission = workflow.submission_create(user=lab_member, lab=lab, title="Bad id")
+    with pytest.raises(uploads.UploadError, match="repo id looks like"):
+        uploads.submission_set_source(
+            submission=submission, user=lab_member, source="hub", ref="no slash here"
+        )
