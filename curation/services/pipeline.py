@@ -13,7 +13,7 @@ import shutil
 import time
 from pathlib import Path
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -44,12 +44,20 @@ class Progress:
         rows = Submission.objects.filter(pk=self.submission_id)
         if self.run_id is not None:
             rows = rows.filter(pipeline_run=self.run_id)
-        rows.update(
-            progress_step=step[:80],
-            progress_done=max(done, 0),
-            progress_total=max(total, 0),
-            progress_at=timezone.now(),
-        )
+        try:
+            rows.update(
+                progress_step=step[:80],
+                progress_done=max(done, 0),
+                progress_total=max(total, 0),
+                progress_at=timezone.now(),
+            )
+        except DB_ERRORS:
+            # Progress is best effort: a database restart must not fail the validation itself.
+            # Drop the broken connection; the next write opens a fresh one.
+            logger.warning(
+                "pipeline %s: progress not saved (database unavailable)", self.submission_id
+            )
+            connection.close()
 
 
 def _current(submission_id: int, run_id: int) -> Submission | None:
@@ -93,6 +101,27 @@ def fetch(submission: Submission, progress) -> None:
             shutil.rmtree(folder, ignore_errors=True)
     if not submission.files.exists():
         raise uploads.UploadError("the submission has no files")
+
+
+DB_ERRORS = (OperationalError, InterfaceError)
+DB_RETRY_DELAYS_S = (0.5, 1, 2, 4, 8, 15)
+
+
+def with_db_retry(write, what: str):
+    """Run a database write, riding out a database restart: on a lost connection, close it and
+    try again with a fresh one (about 30 s in all) before giving up."""
+    for delay in (*DB_RETRY_DELAYS_S, None):
+        try:
+            return write()
+        except DB_ERRORS:
+            if delay is None:
+                raise
+            logger.warning(
+                "pipeline: %s failed (database unavailable); retrying in %ss", what, delay
+            )
+            connection.close()
+            time.sleep(delay)
+    return None
 
 
 def _start_attempt(submission_id: int, run_id: int) -> int | None:
@@ -152,8 +181,12 @@ def pipeline_run(submission_id: int, run_id: int) -> None:
         report_dict, error = None, f"validation could not run: {type(exc).__name__}: {exc}"
     finally:
         storage.dematerialise(folder)
-    if _current(submission_id, run_id) is None:
+    if with_db_retry(lambda: _current(submission_id, run_id), "reading the submission") is None:
         return  # withdrawn or superseded while we worked
-    workflow.submission_validation_finished(
-        submission_id=submission_id, report=report_dict, error=error
+    # Hours of validation must not be lost to a database restart at the last moment.
+    with_db_retry(
+        lambda: workflow.submission_validation_finished(
+            submission_id=submission_id, report=report_dict, error=error
+        ),
+        "saving the report",
     )
