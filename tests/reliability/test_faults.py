@@ -13,12 +13,14 @@ database connections cut, stuck jobs swept. The submission must always end in th
 """
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
 
+import kombu.pools
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
@@ -296,17 +298,28 @@ def broker(url: str):
     saved = (app.conf.broker_url, app.conf.broker_transport_options)
 
     def reset():
-        with contextlib.suppress(Exception):
-            app.pool.force_close_all()
+        # Producer and connection pools are cached per connection, app-wide and in kombu's
+        # registry: drop them all so that the next publish connects to the current URL.
+        kombu.pools.reset()
+        if app._pool is not None:
+            with contextlib.suppress(Exception):
+                app._pool.force_close_all()
         app._pool = None
         app.amqp._producer_pool = None
 
+    # Celery reads CELERY_BROKER_URL from the environment before its own configuration.
+    saved_env = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = url
     app.conf.broker_url = url
     app.conf.broker_transport_options = {"visibility_timeout": 7200}
     reset()
     try:
         yield
     finally:
+        if saved_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_env
         app.conf.broker_url, app.conf.broker_transport_options = saved
         reset()
 
