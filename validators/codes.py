@@ -281,6 +281,11 @@ _CATALOGUE = [
     ),
     # Report bookkeeping
     Code(
+        "check.failed",
+        "warning",
+        "A check could not complete on this dataset (a validator bug); the report may be incomplete.",
+    ),
+    Code(
         "report.truncated",
         "info",
         "More findings of one code than the report lists; the rest are counted.",

@@ -61,6 +61,7 @@ class Context:
         self.tasks: list[str] | None = None
         self.selected_episodes: set[int] | None = None  # with max_episodes
         self.data_scan = None  # validators.data.DataScan once the data files were read
+        self.video_channel_means: dict = {}  # camera -> per-channel mean of all decoded frames
         self.stop = False  # set when nothing further can be checked (not a dataset at all)
 
     # -- findings -------------------------------------------------------------------------

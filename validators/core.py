@@ -7,6 +7,7 @@ nothing left to read (no info.json at all).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from .context import Context
 from .report import Report
 
 Progress = Callable[[str, int, int], None]
+logger = logging.getLogger(__name__)
 
 
 def _no_progress(step: str, done: int, total: int) -> None:
@@ -40,6 +42,8 @@ def validate(
     root = Path(path)
     if not root.is_dir():
         raise NotADirectoryError(f"{path} is not a folder")
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise PermissionError(f"{path} cannot be read (permission denied)")
     progress = progress or _no_progress
     ctx = Context(
         root,
@@ -60,6 +64,20 @@ def validate(
     return Report(codebase_version=ctx.version, summary=ctx.summary, findings=ctx.findings)
 
 
+def _guarded(ctx: Context, name: str, check, *args):
+    """Run one check; if it fails on input nobody foresaw, say so in the report and go on."""
+    try:
+        return check(*args)
+    except Exception as error:  # a validator must never crash on a dataset
+        logger.exception("check %s failed on %s", name, ctx.root)
+        ctx.add(
+            "check.failed",
+            f"The {name} check could not complete ({type(error).__name__}: {error}); the report "
+            "may miss findings of this kind. Please report it with the dataset.",
+        )
+        return None
+
+
 def _run(ctx: Context, progress: Progress) -> None:
     progress("layout", 0, 1)
     layout.walk(ctx)
@@ -70,38 +88,48 @@ def _run(ctx: Context, progress: Progress) -> None:
     layout.load_info(ctx)
     if ctx.stop:
         return
-    layout.check_version(ctx)
-    layout.detect_layout(ctx)
-    info.check_info(ctx)
-    layout.check_outdated(ctx)
-    layout.check_unexpected(ctx)
+    steps = [
+        ("version", layout.check_version, ctx),
+        ("layout", layout.detect_layout, ctx),
+        ("info.json", info.check_info, ctx),
+        ("version", layout.check_outdated, ctx),
+        ("stray files", layout.check_unexpected, ctx),
+    ]
+    for name, check, *args in steps:
+        _guarded(ctx, name, check, *args)
     progress("layout", 1, 1)
 
     progress("metadata", 0, 1)
-    episodes.load_tasks(ctx)
-    episodes.load_episodes(ctx)
+    _guarded(ctx, "tasks", episodes.load_tasks, ctx)
+    _guarded(ctx, "episode metadata", episodes.load_episodes, ctx)
     if ctx.max_episodes is not None:
         ctx.add(
             "report.partial",
-            f"Only the first {ctx.max_episodes} episode(s) were checked; totals, global index and global stats were not.",
+            f"Only the first {ctx.max_episodes} episode(s) were checked; totals, global index and "
+            "global stats were not.",
         )
-    episodes.check_data_files_resolve(ctx, None)
+    _guarded(ctx, "data file paths", episodes.check_data_files_resolve, ctx, None)
     progress("metadata", 1, 1)
 
-    scan = data.run_scan(ctx, progress)
+    scan = _guarded(ctx, "data files", data.run_scan, ctx, progress)
+    if scan is None:
+        scan = data.DataScan(files=[], results=[])
     ctx.data_scan = scan
-    data.report_file_findings(ctx, scan)
-    data.check_indices(ctx, scan)
-    timestamps.check_timestamps(ctx, scan)
-    episodes.check_against_data(ctx, scan)
-    episodes.check_tasks_of_episodes(ctx)
-    totals.check_totals(ctx, scan)
-
-    videos.check_videos(ctx, progress)
+    steps = [
+        ("data files", data.report_file_findings, ctx, scan),
+        ("indices", data.check_indices, ctx, scan),
+        ("timestamps", timestamps.check_timestamps, ctx, scan),
+        ("episode metadata", episodes.check_against_data, ctx, scan),
+        ("episode tasks", episodes.check_tasks_of_episodes, ctx),
+        ("totals", totals.check_totals, ctx, scan),
+        ("videos", videos.check_videos, ctx, progress),
+    ]
+    for name, check, *args in steps:
+        _guarded(ctx, name, check, *args)
     if not ctx.summary["cameras"] and ctx.image_keys:
-        ctx.summary["cameras"] = [videos._camera_summary(ctx, key, None) for key in ctx.image_keys]
+        ctx.summary["cameras"] = [videos.camera_summary(ctx, key, None) for key in ctx.image_keys]
 
     progress("stats", 0, 1)
-    stats.check_stats(ctx, scan)
-    quality.check_quality(ctx, scan)
+    _guarded(ctx, "stats", stats.check_stats, ctx, scan)
+    _guarded(ctx, "quality", quality.check_quality, ctx, scan)
     progress("stats", 1, 1)

@@ -3,17 +3,21 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .context import Context
+from .episodes import resolve
 from .scan import FileJob, FileResult, file_episode_of, numeric_features, scan_file
 
+logger = logging.getLogger(__name__)
 SMALL_DATA_BYTES = 32 * 1024 * 1024
 
 
@@ -39,13 +43,6 @@ class DataScan:
         if row is None or key not in self.table:
             return None
         return self.table[key][row]
-
-
-def resolve(template: str, **fields) -> str | None:
-    try:
-        return template.format(**fields)
-    except (KeyError, IndexError, ValueError):
-        return None
 
 
 def data_files_to_scan(ctx: Context) -> list[str]:
@@ -88,26 +85,35 @@ def run_scan(ctx: Context, progress) -> DataScan:
     workers = min(ctx.workers, len(jobs))
     if sum(ctx.files.get(job.rel, 0) for job in jobs) < SMALL_DATA_BYTES:
         workers = 1  # starting worker processes costs more than reading a few MB
-    if workers <= 1:
-        for i, job in enumerate(jobs):
+    if workers > 1:
+        try:
+            _scan_in_pool(jobs, results, workers, progress)
+        except (AssertionError, OSError, BrokenProcessPool) as error:
+            # A daemonic parent (some task runners) may not start children, or a worker died:
+            # finish what is left in this process rather than fail the validation.
+            logger.warning("data scan falls back to one process: %s", error)
+    done = sum(r is not None for r in results)
+    for i, job in enumerate(jobs):
+        if results[i] is None:
             results[i] = scan_file(job)
-            progress("data files", i + 1, len(jobs))
-    else:
-        # forkserver: a clean child that does not inherit the caller's threads (Celery, pyarrow).
-        method = (
-            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        )
-        context = multiprocessing.get_context(method)
-        if method == "forkserver":
-            context.set_forkserver_preload(["validators.scan"])
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = {pool.submit(scan_file, job): i for i, job in enumerate(jobs)}
-            for done, future in enumerate(as_completed(futures), start=1):
-                results[futures[future]] = future.result()
-                progress("data files", done, len(jobs))
+            done += 1
+            progress("data files", done, len(jobs))
     scan = DataScan(files=files, results=results)
     _combine(ctx, scan)
     return scan
+
+
+def _scan_in_pool(jobs: list[FileJob], results: list, workers: int, progress) -> None:
+    # forkserver: clean children that do not inherit the caller's threads (Celery, pyarrow).
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["validators.scan"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(scan_file, job): i for i, job in enumerate(jobs)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            results[futures[future]] = future.result()
+            progress("data files", done, len(jobs))
 
 
 def _combine(ctx: Context, scan: DataScan) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -313,10 +312,6 @@ def read_episode_stats_v3(ctx: Context) -> dict[int, dict[str, dict]]:
     return result
 
 
-def exists(ctx: Context, rel: str) -> bool:
-    return rel in ctx.files and Path(ctx.root / rel).is_file()
-
-
 def check_against_data(ctx: Context, scan) -> None:
     """Lengths, from/to indices and data-file pointers of each episode against the data."""
     meta = ctx.episodes
@@ -444,7 +439,10 @@ def check_data_files_resolve(ctx: Context, scan) -> None:
             )
 
 
-def resolve(template: str, **fields) -> str | None:
+def resolve(template, **fields) -> str | None:
+    """Fill a path template; None when it cannot be filled (bad placeholders, not a string)."""
+    if not isinstance(template, str):
+        return None
     try:
         return template.format(**fields)
     except (KeyError, IndexError, ValueError, TypeError):

@@ -25,7 +25,6 @@ from .parquet_io import diagnose_parquet
 
 BATCH_ROWS = 256 * 1024
 BIG = np.iinfo(np.int64).max
-INTERLEAVED_RUNS = 4096  # more runs than this in one batch: episodes are interleaved, not grouped
 
 ARROW_TO_DTYPE = {
     pa.float16(): "float16",
@@ -396,7 +395,9 @@ def _scan_file(job: FileJob) -> FileResult:
             if ep is None:
                 ep = np.full(n, job.file_episode, dtype=np.int64)
             starts = np.flatnonzero(ep[1:] != ep[:-1]) + 1
-            if len(starts) > INTERLEAVED_RUNS:
+            if len(starts) > n // 2 and 4 * len(np.unique(ep)) < len(starts):
+                # Rows of a few episodes alternate (not short episodes, which are distinct):
+                # per-run numbers would be as large as the data itself, so stop here.
                 result.interleaved = True
                 return result
             bounds = np.concatenate([[0], starts]).astype(np.int64)
@@ -426,13 +427,19 @@ def _scan_file(job: FileJob) -> FileResult:
                 )
             ts_column = "timestamp" in batch.schema.names
             if ts_column and period:
-                ts = to_numpy(batch.column("timestamp")).astype(np.float64)
+                raw = to_numpy(batch.column("timestamp"))
+                ts = raw.astype(np.float64)
                 prev = carry["ts"] if carry and carry.get("ts") is not None else 0.0
                 dts = np.diff(ts, prepend=prev)
                 nonmono = valid & ~(dts > 0)
                 dev = np.where(valid, np.abs(dts - period), 0.0)
                 dev = np.where(np.isnan(dev), np.inf, dev)
-                off = dev > TIMESTAMP_TOLERANCE_S
+                tolerance = TIMESTAMP_TOLERANCE_S
+                if raw.dtype == np.float32:
+                    # float32 seconds lose precision in long episodes (0.24 ms steps at one hour):
+                    # rounding of the stored value is not a recording error.
+                    tolerance = tolerance + 2 * np.spacing(np.abs(raw)).astype(np.float64)
+                off = dev > tolerance
                 worst = np.maximum.reduceat(dev, bounds)
                 start_rows = ~valid
                 row.update(

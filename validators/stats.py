@@ -3,6 +3,10 @@ data (lerobot's own tolerances: rtol 5e-6 / atol 6e-5 for numbers, 1e-2 for imag
 
 from __future__ import annotations
 
+import os
+import shlex
+from pathlib import Path
+
 import numpy as np
 
 from .context import DEFAULT_FEATURES, Context
@@ -13,7 +17,17 @@ from .scan import numeric_features
 QUANTILES = ("q01", "q10", "q50", "q90", "q99")
 BASIC = ("min", "max", "mean", "std")
 RTOL, ATOL = 5e-6, 6e-5
+VIDEO_TOL = 1e-2  # lerobot's tolerance for image/video stats (rtol and atol)
 STATS = "meta/stats.json"
+
+
+def quantile_command(root) -> str:
+    """The lerobot 0.4.4 command that adds quantiles to the stats of the dataset at ``root``."""
+    root = Path(os.path.abspath(root))
+    return (
+        "python -m lerobot.datasets.v30.augment_dataset_quantile_stats "
+        f"--repo-id={shlex.quote(root.parent.name + '/' + root.name)} --root={shlex.quote(str(root))}"
+    )
 
 
 def _load_stats_json(ctx: Context) -> dict | None:
@@ -38,7 +52,18 @@ def check_stats(ctx: Context, scan) -> None:
     elif ctx.version == "v2.1":
         rows = read_jsonl(ctx, "meta/episodes_stats.jsonl")
         if rows is not None:
-            episode_stats = {r.get("episode_index"): r.get("stats") or {} for r in rows}
+            episode_stats = {
+                r["episode_index"]: r["stats"]
+                for r in rows
+                if isinstance(r.get("episode_index"), int) and isinstance(r.get("stats"), dict)
+            }
+            if len(episode_stats) < len(rows):
+                ctx.add(
+                    "stats.invalid",
+                    f"{len(rows) - len(episode_stats)} row(s) of meta/episodes_stats.jsonl lack an "
+                    "integer episode_index or a stats object.",
+                    file="meta/episodes_stats.jsonl",
+                )
     has_stats = stats is not None or (episode_stats is not None and not ctx.is_v3)
     ctx.summary["has_stats"] = has_stats
     if not has_stats:
@@ -65,8 +90,9 @@ def check_stats(ctx: Context, scan) -> None:
             ctx.add(
                 "stats.no_quantiles",
                 f"{STATS} has no q01/q10/q50/q90/q99 for some features; policies with QUANTILES "
-                "normalization (pi0.5) fail (#2105). Add them with `python -m "
-                "lerobot.datasets.v30.augment_dataset_quantile_stats --repo-id=ORG/NAME`.",
+                "normalization (pi0.5) fail (#2105). Add them with "
+                f"`{quantile_command(ctx.root)}` (offline it writes the stats, then fails to push "
+                "to the Hub; the stats are written).",
                 file=STATS,
             )
         missing = [
@@ -86,6 +112,8 @@ def check_stats(ctx: Context, scan) -> None:
                 file=STATS,
                 severity="warning",
             )
+    if stats is not None:
+        _compare_video_means(ctx, stats)
     if scan is None or not scan.table:
         return
     if stats is not None and ctx.selected_episodes is None:
@@ -212,6 +240,33 @@ def _compare_global(ctx: Context, stats: dict, scan) -> None:
             )
 
 
+def _compare_video_means(ctx: Context, stats: dict) -> None:
+    """The stored per-channel mean of each camera against the mean of every decoded frame.
+
+    Only the mean: lerobot computes the stats on the frames before encoding, and lossy encoding
+    changes min, max and std far more than the mean (a few thousandths on pure noise)."""
+    for key, computed in ctx.video_channel_means.items():
+        stored = stats.get(key, {}).get("mean") if isinstance(stats.get(key), dict) else None
+        if stored is None:
+            continue
+        try:
+            stored = np.asarray(stored, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            continue  # stats.invalid already says it
+        if stored.shape != computed.shape:
+            continue
+        gap = np.abs(stored - computed)
+        if (gap > VIDEO_TOL + VIDEO_TOL * np.abs(computed)).any():
+            ctx.add(
+                "stats.mismatch",
+                f"{STATS}: the per-channel mean of {key} is {np.round(stored, 4).tolist()} but the "
+                f"decoded video frames average {np.round(computed, 4).tolist()} (tolerance "
+                f"{VIDEO_TOL:g}); the stats do not describe these videos. Recompute them.",
+                file=STATS,
+                feature=key,
+            )
+
+
 def _compare_episodes(ctx: Context, episode_stats: dict, scan, source: str) -> None:
     """Per-episode stored stats against the per-episode numbers of the scan, vectorized."""
     t = scan.table
@@ -237,7 +292,8 @@ def _compare_episodes(ctx: Context, episode_stats: dict, scan, source: str) -> N
             stored = np.full((len(rows), width), np.nan)
             present = np.zeros(len(rows), dtype=bool)
             for i, (ep, _) in enumerate(rows_of):
-                value = (episode_stats[ep] or {}).get(name, {})
+                features = episode_stats[ep] if isinstance(episode_stats[ep], dict) else {}
+                value = features.get(name, {})
                 value = value.get(stat) if isinstance(value, dict) else None
                 if value is None:
                     continue

@@ -72,10 +72,16 @@ def _probe_one(av, spec: dict) -> dict:
         try:
             if len(pts) <= spec.get("full_decode_frames", FULL_DECODE_FRAMES):
                 container.seek(0)
+                channel_sums = None
                 for frame in container.decode(stream):
-                    frame.to_ndarray(format="rgb24")
+                    pixels = frame.to_ndarray(format="rgb24")
+                    # Per-channel mean in [0, 1], to compare with the stored video stats.
+                    means = pixels.reshape(-1, 3).mean(axis=0) / 255.0
+                    channel_sums = means if channel_sums is None else channel_sums + means
                     decoded += 1
                 out["decoded"] = decoded
+                if channel_sums is not None:
+                    out["channel_mean"] = (channel_sums / decoded).tolist()
             else:
                 for ts in spec.get("samples", []):
                     container.seek(

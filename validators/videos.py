@@ -146,13 +146,29 @@ def check_videos(ctx: Context, progress) -> None:
                 done += len(partial)
                 progress("videos", done, len(specs))
     cameras: dict[str, dict] = {}
+    # Frame-weighted per-channel means of fully decoded videos, per camera (for stats.py);
+    # a camera is left out as soon as one of its files was not fully decoded.
+    sums: dict[str, list] = {}
     for video in probe:
         result = results.get(str(ctx.root / video.rel), {"ok": False, "error": "not probed"})
         _check_file(ctx, video, result)
+        complete = result.get("ok") and result.get("channel_mean") and result.get("decoded")
+        if video.key in sums and sums[video.key] is not None and complete:
+            sums[video.key][0] += np.asarray(result["channel_mean"]) * result["decoded"]
+            sums[video.key][1] += result["decoded"]
+        elif video.key not in sums and complete:
+            sums[video.key] = [
+                np.asarray(result["channel_mean"]) * result["decoded"],
+                result["decoded"],
+            ]
+        else:
+            sums[video.key] = None
         if video.key not in cameras and result.get("width"):
             cameras[video.key] = result
+    if ctx.selected_episodes is None:
+        ctx.video_channel_means = {key: v[0] / v[1] for key, v in sums.items() if v is not None}
     ctx.summary["cameras"] = [
-        _camera_summary(ctx, key, cameras.get(key)) for key in ctx.video_keys + ctx.image_keys
+        camera_summary(ctx, key, cameras.get(key)) for key in ctx.video_keys + ctx.image_keys
     ]
 
 
@@ -175,7 +191,7 @@ def _samples(video: VideoFile, fps: float) -> list[float]:
     return samples
 
 
-def _camera_summary(ctx: Context, key: str, probed: dict | None) -> dict:
+def camera_summary(ctx: Context, key: str, probed: dict | None) -> dict:
     spec = ctx.features.get(key, {})
     info = spec.get("info") or {}
     hwc = camera_hwc(spec) or (None, None, None)

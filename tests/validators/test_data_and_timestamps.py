@@ -253,3 +253,72 @@ def test_scan_gives_the_same_answer_whatever_the_batch_size(dataset, batch_rows)
     assert table["ts_off"].tolist() == [0, 2, 0]
     for key, value in reference.items():
         np.testing.assert_allclose(table[key], value, rtol=1e-9, atol=1e-12, err_msg=key)
+
+
+def test_float32_rounding_in_long_episodes_is_not_off_grid(tmp_path):
+    """At one hour, float32 seconds are 0.24 ms apart: that rounding is not a timing error,
+    while a real 0.5 ms jitter still is."""
+    from validators.scan import FileJob, scan_file
+
+    frames = 40_000  # 4000 s at 10 fps
+    fi = np.arange(frames, dtype=np.int64)
+    ts = (fi / 10).astype(np.float32)
+    features = {
+        "timestamp": {"dtype": "float32", "shape": [1]},
+        "frame_index": {"dtype": "int64", "shape": [1]},
+        "episode_index": {"dtype": "int64", "shape": [1]},
+    }
+
+    def scan(timestamps):
+        path = tmp_path / "long.parquet"
+        pq.write_table(
+            pa.table(
+                {
+                    "timestamp": timestamps,
+                    "frame_index": fi,
+                    "episode_index": np.zeros(frames, dtype=np.int64),
+                }
+            ),
+            path,
+        )
+        return scan_file(
+            FileJob(path=str(path), rel="long.parquet", features=features, fps=10, n_tasks=None)
+        ).table
+
+    assert scan(ts)["ts_off"].tolist() == [0]
+    jittered = ts.copy()
+    jittered[100] += np.float32(0.0005)
+    assert scan(jittered)["ts_off"].tolist() == [2]
+
+
+def test_many_very_short_episodes_are_not_mistaken_for_interleaving(tmp_path):
+    from validators.scan import FileJob, scan_file
+
+    episodes, frames = 5000, 2
+    ep = np.repeat(np.arange(episodes, dtype=np.int64), frames)
+    fi = np.tile(np.arange(frames, dtype=np.int64), episodes)
+    path = tmp_path / "short.parquet"
+    pq.write_table(
+        pa.table(
+            {"episode_index": ep, "frame_index": fi, "timestamp": (fi / 10).astype(np.float32)}
+        ),
+        path,
+    )
+    features = {name: {"dtype": "int64", "shape": [1]} for name in ("episode_index", "frame_index")}
+    features["timestamp"] = {"dtype": "float32", "shape": [1]}
+    result = scan_file(
+        FileJob(path=str(path), rel="short.parquet", features=features, fps=10, n_tasks=None)
+    )
+    assert not result.interleaved
+    assert result.table["rows"].tolist() == [2] * episodes
+    assert result.table["ts_off"].sum() == 0
+
+
+def test_interleaved_episodes(dataset):
+    root = dataset("v30")
+    set_column(first_data_file(root), "episode_index", [0, 1] * 18)
+    report = run(root)
+    assert any(
+        "interleaved" in f.message or "not contiguous" in f.message
+        for f in report.by_code("episode_index.mismatch")
+    )

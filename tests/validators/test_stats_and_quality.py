@@ -204,3 +204,13 @@ def test_one_scalar_feature_per_joint(tmp_path):
     report = run(root)
     assert report.valid, [(f.code, f.message) for f in report.errors]
     assert "schema.undeclared_column" not in report.codes()
+
+
+def test_video_stats_are_compared_with_the_decoded_frames(dataset):
+    root = dataset("v30")
+    stats = json.loads((root / "meta/stats.json").read_text())
+    assert "stats.mismatch" not in run(root).codes()  # lerobot's own stats pass (lossy h264)
+    stats["observation.images.front"]["mean"] = [[[0.2]], [[0.5]], [[0.5]]]
+    (root / "meta/stats.json").write_text(json.dumps(stats))
+    [finding] = run(root).by_code("stats.mismatch")
+    assert finding.location["feature"] == "observation.images.front"

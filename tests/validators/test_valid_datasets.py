@@ -66,10 +66,12 @@ def test_v21_dataset_is_valid_and_told_the_exact_conversion_command(base_dataset
     assert report.summary["tasks"] == ["pick the cube", "place the cube"]
     [outdated] = report.by_code("version.outdated")
     assert outdated.severity == "warning"
-    assert (
-        "python -m lerobot.datasets.v30.convert_dataset_v21_to_v30 --repo-id=" in outdated.message
+    root = base_datasets["v21"]
+    command = (
+        "python -m lerobot.datasets.v30.convert_dataset_v21_to_v30 "
+        f"--repo-id={root.parent.name}/{root.name} --root={root.parent.parent} --push-to-hub=false"
     )
-    assert "--push-to-hub=false" in outdated.message
+    assert command in outdated.message
 
 
 def test_v20_dataset_is_valid_and_told_to_go_through_v21_first(base_datasets):
@@ -80,10 +82,40 @@ def test_v20_dataset_is_valid_and_told_to_go_through_v21_first(base_datasets):
     assert "convert_dataset_v20_to_v21" in outdated.message
 
 
-def test_process_pool_finds_the_same_as_one_process(base_datasets):
-    one = validate(base_datasets["v21"], workers=1).to_dict()
-    pool = validate(base_datasets["v21"], workers=2).to_dict()
+def test_process_pool_finds_the_same_as_one_process(dataset, monkeypatch):
+    import validators.data
+
+    root = dataset("v21")
+    (root / "data/chunk-000/episode_000001.parquet").write_bytes(b"PAR1 truncated")
+    one = validate(root, workers=1).to_dict()
+    monkeypatch.setattr(validators.data, "SMALL_DATA_BYTES", 0)  # use the pool even for tiny data
+    calls = []
+    pool = validate(root, workers=2, progress=lambda *a: calls.append(a)).to_dict()
     assert one == pool
+    assert "file.corrupt" in {f["code"] for f in pool["findings"]}
+    assert ("data files", 2, 2) in calls
+
+
+def _validate_in_daemon(path, queue):
+    import validators.data
+
+    validators.data.SMALL_DATA_BYTES = 0
+    queue.put(sorted(validate(path, workers=2).codes()))
+
+
+def test_inside_a_daemonic_process_the_scan_falls_back_to_one_process(base_datasets):
+    """Celery-like workers are daemonic and may not start children: validation still completes."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(
+        target=_validate_in_daemon, args=(str(base_datasets["v21"]), queue), daemon=True
+    )
+    process.start()
+    codes = queue.get(timeout=120)
+    process.join(timeout=30)
+    assert codes == ["version.outdated"]
 
 
 def test_report_round_trips_through_json(base_datasets):
@@ -122,3 +154,51 @@ def test_max_episodes_checks_a_subset_and_says_so(dataset):
     partial = validate(root, workers=1, max_episodes=1)
     assert "report.partial" in partial.codes()
     assert "frame_index.invalid" not in partial.codes()
+
+
+@pytest.mark.slow
+def test_the_suggested_commands_convert_a_v21_dataset_and_add_quantiles(dataset):
+    """Run the exact commands our findings give, offline, with lerobot 0.4.4: the v2.1 dataset
+    becomes a valid v3.0 one (without quantiles, as the converter writes none), then gets them."""
+    import os
+    import re
+    import shlex
+    import subprocess
+    import sys
+
+    copy = dataset("v21")
+    root = copy.rename(copy.parent / "so101_pick")  # any folder names work
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+
+    def command_in(finding):
+        command = shlex.split(re.search(r"`(python -m [^`]+)`", finding.message).group(1))
+        return [sys.executable, *command[1:]]
+
+    [outdated] = validate(root, workers=1).by_code("version.outdated")
+    subprocess.run(command_in(outdated), env=env, check=True, capture_output=True, timeout=300)
+    converted = validate(root, workers=1)
+    assert converted.codebase_version == "v3.0"
+    assert converted.valid, [(f.code, f.message) for f in converted.errors]
+    assert converted.codes() == {"stats.no_quantiles"}
+
+    [no_quantiles] = converted.by_code("stats.no_quantiles")
+    # The script writes the stats, then tries to push to the Hub, which fails offline.
+    subprocess.run(command_in(no_quantiles), env=env, check=False, capture_output=True, timeout=300)
+    final = validate(root, workers=1)
+    assert final.codes() == set()
+    assert final.summary["has_quantiles"] is True
+
+
+def test_a_check_that_breaks_is_reported_and_the_others_still_run(dataset, monkeypatch):
+    import validators.timestamps
+
+    def broken(ctx, scan):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(validators.timestamps, "check_timestamps", broken)
+    root = dataset("v30")
+    (root / "meta/stats.json").unlink()
+    report = validate(root, workers=1)
+    [failed] = report.by_code("check.failed")
+    assert "timestamps" in failed.message and "KeyError" in failed.message
+    assert "stats.missing" in report.codes()
