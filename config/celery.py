@@ -39,10 +39,10 @@ app.conf.update(
     worker_send_task_events=True,
     timezone="UTC",
     beat_schedule={
-        # Validations whose worker died or hung are requeued, then abandoned with a clear error
-        # (curation/services/sweeper.py); never lost, never "validating" forever.
-        "sweep-stuck-validations": {
-            "task": "curation.sweep_stuck_validations",
+        # Validations whose worker died or hung are requeued, then abandoned with a clear error;
+        # abandoned uploads are removed (curation/services/sweeper.py).
+        "curation-sweep": {
+            "task": "curation.sweep",
             "schedule": float(os.environ.get("PIPELINE_SWEEP_INTERVAL_S", "60")),
             "options": {"queue": "default", "expires": 300},
         },

@@ -166,10 +166,28 @@ class FileSerializer(serializers.ModelSerializer):
 
 
 class SubmissionFiles(generics.ListAPIView):
+    """The submission's files (path, sha256, size). ``DELETE ?path=...`` removes one while the
+    files are editable (draft, changes requested)."""
+
     serializer_class = FileSerializer
 
     def get_queryset(self):
         return submission_for(self.request.user, self.kwargs["pk"]).files.select_related("blob")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("path", str, OpenApiParameter.QUERY, required=True)],
+        responses={204: None},
+    )
+    def delete(self, request, pk):
+        submission = submission_for(request.user, pk)
+        path = request.query_params.get("path", "")
+        if not submission.files.filter(path=path).exists():
+            raise NotFound(f"no file {path!r} in this submission")
+        try:
+            uploads.submission_remove_file(submission=submission, user=request.user, path=path)
+        except workflow.WorkflowError as exc:
+            _raise(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AuditSerializer(serializers.ModelSerializer):
@@ -205,7 +223,11 @@ class SubmissionAction(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=ActionSerializer, responses=SubmissionSerializer)
+    @extend_schema(
+        operation_id="curation_submission_action",
+        request=ActionSerializer,
+        responses=SubmissionSerializer,
+    )
     def post(self, request, pk, action):
         submission = submission_for(request.user, pk)
         data = ActionSerializer(data=request.data)
@@ -362,6 +384,7 @@ class UploadChunk(APIView):
             _raise(exc)
         return self._answer(session)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, token):
         self._session(request, token)
         uploads.upload_cancel(token=token, user=request.user)

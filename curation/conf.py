@@ -6,9 +6,9 @@
 - ``ARCHIVE_MAX_RATIO``         highest compression ratio of any member (zip-bomb guard)
 - ``UPLOAD_MAX_BYTES``          largest single upload (file or archive)
 - ``UPLOAD_CHUNK_BYTES``        chunk size the web uploader uses
-- ``PIPELINE_STALE_AFTER_S``    silence after which a validating submission counts as stuck
-- ``PIPELINE_MAX_ATTEMPTS``     starts/requeues of one validation before it is abandoned
-- ``PIPELINE_SWEEP_INTERVAL_S`` how often Celery beat runs the sweeper
+- ``UPLOAD_EXPIRY_HOURS``       abandoned uploads are removed after this long (72)
+- ``PIPELINE_STALE_MINUTES``    a validation without progress for this long is queued again (30)
+- ``PIPELINE_MAX_ATTEMPTS``     starts/requeues of one validation before it goes back to the lab (3)
 - ``CATALOGUE_CACHE_SECONDS``   how long catalogue counts are cached (0: never); publishing clears them
 """
 
@@ -54,23 +54,6 @@ def upload_chunk_bytes() -> int:
     return int(_setting("UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024))
 
 
-def pipeline_stale_after_s() -> float:
-    """Seconds a validating submission may go without a sign of life before the sweeper acts.
-
-    The pipeline reports progress per file, so silence this long means its worker is gone or
-    stuck. Raise it if the validation queue can hold work waiting longer than this."""
-    return float(_setting("PIPELINE_STALE_AFTER_S", 20 * 60.0))
-
-
-def pipeline_max_attempts() -> int:
-    """How many times one validation may start (or be requeued) before it is abandoned."""
-    return int(_setting("PIPELINE_MAX_ATTEMPTS", 3))
-
-
-def pipeline_sweep_interval_s() -> float:
-    return float(_setting("PIPELINE_SWEEP_INTERVAL_S", 60.0))
-
-
 def work_root() -> Path:
     """Working folders (materialised datasets, upload parts) live under STORAGE_ROOT."""
     return Path(settings.STORAGE_ROOT) / "curation"
@@ -78,3 +61,16 @@ def work_root() -> Path:
 
 def catalogue_cache_seconds() -> int:
     return int(_setting("CATALOGUE_CACHE_SECONDS", 60))
+
+
+def upload_expiry_hours() -> float:
+    return float(_setting("UPLOAD_EXPIRY_HOURS", 72.0))
+
+
+def pipeline_stale_minutes() -> float:
+    return float(_setting("PIPELINE_STALE_MINUTES", 30.0))
+
+
+def pipeline_max_attempts() -> int:
+    """Starts (or requeues) of one validation before it is abandoned with a clear error."""
+    return int(_setting("PIPELINE_MAX_ATTEMPTS", 3))

@@ -7,8 +7,8 @@ from django.db import InterfaceError, OperationalError
 @shared_task(
     name="curation.run_pipeline",
     acks_late=True,
-    # A database or broker outage before the report is saved: run again later (the task is
-    # idempotent, keyed on the run number). Anything else is the sweeper's to find.
+    # A database outage before the report is saved: run again later (the task is idempotent,
+    # keyed on the run number). Anything else is the sweeper's to find.
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=5,
     retry_backoff_max=120,
@@ -20,15 +20,10 @@ def run_pipeline(submission_id: int, run_id: int) -> None:
     pipeline_run(submission_id, run_id)
 
 
-@shared_task(
-    name="curation.sweep_stuck_validations",
-    acks_late=True,
-    max_retries=0,
-    time_limit=300,
-    soft_time_limit=240,
-)
-def sweep_stuck_validations() -> dict:
-    """Periodic (Celery beat, ``default`` queue): requeue or abandon validations with no progress."""
-    from curation.services.sweeper import sweep_stuck_validations as sweep
+# Beat sends it every PIPELINE_SWEEP_INTERVAL_S (config/celery.py); its own limits, since Celery
+# refuses a task whose soft limit (the global 55 min) exceeds its hard one.
+@shared_task(name="curation.sweep", acks_late=True, time_limit=300, soft_time_limit=240)
+def sweep() -> dict:
+    from curation.services.sweeper import pipelines_requeue, uploads_expire
 
-    return sweep().as_dict()
+    return {"uploads_expired": uploads_expire(), "pipelines_requeued": pipelines_requeue()}

@@ -127,8 +127,12 @@ def submission_detail(request, pk):
         "uploads_open": submission.uploads.filter(completed_at__isnull=True),
         "can_edit": policies.can_edit_files(user, submission),
         "actions": actions,
-        "reason_actions": [a for a in actions if TRANSITIONS[a].needs_reason],
-        "simple_actions": [a for a in actions if not TRANSITIONS[a].needs_reason and a != "assign"],
+        "reason_actions": [(a, ACTION_LABELS[a]) for a in actions if TRANSITIONS[a].needs_reason],
+        "simple_actions": [
+            (a, ACTION_LABELS[a])
+            for a in actions
+            if not TRANSITIONS[a].needs_reason and a != "assign"
+        ],
         "reviewers": reviewers,
         "findings": group_findings(submission.report),
         "summary": (submission.report or {}).get("summary") or {},
@@ -147,6 +151,19 @@ def submission_detail(request, pk):
 def submission_status(request, pk):
     return JsonResponse(status_payload(submission_for(request.user, pk)))
 
+
+ACTION_LABELS = {
+    "submit": "Submit for validation and review",
+    "resubmit": "Resubmit",
+    "withdraw": "Withdraw",
+    "claim": "Claim",
+    "assign": "Assign",
+    "approve": "Approve and publish",
+    "request_changes": "Request changes",
+    "reject": "Reject",
+    "upload_failed": "",
+    "validation_finished": "",
+}
 
 ACTION_SERVICES = {
     "submit": lambda s, u, r: workflow.submission_submit(submission_id=s, user=u),

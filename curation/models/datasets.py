@@ -86,10 +86,10 @@ class Submission(models.Model):
     progress_step = models.CharField(max_length=80, blank=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
-    # Liveness of the pipeline, read by the sweeper (curation.services.sweeper): the last time a
-    # run reported progress (or was queued), and how many times a run started for the current
-    # validation (a dataset that kills its worker every time must not be retried forever).
-    progress_at = models.DateTimeField(null=True, blank=True)
+    progress_updated_at = models.DateTimeField(null=True, blank=True)
+    # Starts of the pipeline for the current validation (redeliveries after a worker died, and
+    # requeues by the sweeper): a dataset that kills its worker every time must not be retried
+    # forever (curation.services.pipeline, curation.services.sweeper).
     pipeline_attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     validation_outcome = models.CharField(

@@ -28,7 +28,7 @@ PROGRESS_INTERVAL_S = 0.5
 class Progress:
     """Writes (step, done, total) to the submission row, at most every PROGRESS_INTERVAL_S.
 
-    Each write is also the run's heartbeat (``progress_at``) for the sweeper. Only the current run
+    Each write is also the run's heartbeat (``progress_updated_at``) for the sweeper. Only the current run
     writes: a run the sweeper has replaced cannot overwrite its successor's progress."""
 
     def __init__(self, submission_id: int, run_id: int | None = None):
@@ -49,7 +49,7 @@ class Progress:
                 progress_step=step[:80],
                 progress_done=max(done, 0),
                 progress_total=max(total, 0),
-                progress_at=timezone.now(),
+                progress_updated_at=timezone.now(),
             )
         except DB_ERRORS:
             # Progress is best effort: a database restart must not fail the validation itself.
@@ -131,7 +131,7 @@ def _start_attempt(submission_id: int, run_id: int) -> int | None:
             pk=submission_id, state=SubmissionState.VALIDATING, pipeline_run=run_id
         ).update(
             pipeline_attempts=F("pipeline_attempts") + 1,
-            progress_at=timezone.now(),
+            progress_updated_at=timezone.now(),
             progress_step="started",
         )
         if not updated:

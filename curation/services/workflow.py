@@ -141,7 +141,7 @@ def submission_create(
     return submission
 
 
-def start_pipeline(submission: Submission) -> None:
+def _start_pipeline(submission: Submission) -> None:
     from curation.tasks import run_pipeline
 
     run_id = submission.pipeline_run
@@ -172,17 +172,17 @@ def _submit(submission_id: int, action: str, *, user) -> Submission:
             progress_step="queued",
             progress_done=0,
             progress_total=0,
+            progress_updated_at=timezone.now(),
             last_error="",
             validation_outcome=ValidationOutcome.RUNNING,
             submitted_at=timezone.now(),
-            progress_at=timezone.now(),
             pipeline_attempts=0,
         )
         submission.pipeline_run += 1
         if action == "resubmit":
             submission.round += 1
         submission.save(update_fields=["pipeline_run", "round"])
-        start_pipeline(submission)
+        _start_pipeline(submission)
     return submission
 
 

@@ -3,6 +3,7 @@ server and a real Celery worker: upload → progress → report → changes requ
 approve → found through a facet."""
 
 import os
+import shutil
 
 import pytest
 
@@ -45,15 +46,6 @@ def login(browser, live_server, username):
     return page
 
 
-def upload_archive_and(page, archive, action):
-    page.set_input_files("#archive-input", str(archive))
-    page.click("#upload-start")
-    page.wait_for_selector("text=uploaded; it is checked and unpacked", state="attached")
-    page.click(f"#action-{action}")
-    # Live progress while the worker runs, then the page reloads itself with the report.
-    page.wait_for_selector("#validation-outcome", timeout=120_000)
-
-
 def test_upload_review_resubmit_approve_and_find(
     browser, live_server, celery_worker, lab_member, curator, researcher, tmp_path, v30_dataset
 ):
@@ -88,10 +80,18 @@ def test_upload_review_resubmit_approve_and_find(
     cur.click("#action-request_changes")
     expect(cur.locator("#state-badge")).to_have_text("Changes requested")
 
-    # The member sees the reason, uploads again and resubmits.
+    # The member sees the reason, uploads the fixed dataset as a folder (file by file) and
+    # resubmits.
     member.goto(submission_url)
     expect(member.locator("#changes-requested")).to_contain_text("Please add a README")
-    upload_archive_and(member, archive, "resubmit")
+    fixed = tmp_path / "pick_place_fixed"
+    shutil.copytree(v30_dataset, fixed)
+    (fixed / "README.md").write_text("# Pick and place\n\nRecorded on an SO-101 follower arm.\n")
+    member.set_input_files("#folder-input", str(fixed))
+    member.click("#upload-start")
+    expect(member.locator("#file-list")).to_contain_text("README.md")
+    member.click("#action-resubmit")
+    member.wait_for_selector("#validation-outcome", timeout=120_000)
     expect(member.locator("#state-badge")).to_have_text("Resubmitted")
 
     # The curator approves.

@@ -286,3 +286,26 @@ def test_api_schema_lists_curation_endpoints(client):
         "/api/curation/submissions/{id}/{action}/",
     ):
         assert any(k.replace("{pk}", "{id}") == p for k in paths), p
+
+
+def test_openapi_schema_is_valid_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
+    assert "/api/curation/uploads/{token}/" in (tmp_path / "s.yaml").read_text()
+
+
+def test_remove_a_file_through_the_api_only_while_editable(clients, draft, lab_member):
+    url = reverse("curation:api_files", args=[draft.pk])
+    assert clients["outsider"].delete(url + "?path=meta/info.json").status_code == 404
+    assert clients["member"].delete(url + "?path=nope.json").status_code == 404
+    assert clients["member"].delete(url + "?path=meta/info.json").status_code == 204
+    assert not draft.files.exists()
+    assert draft.audit_events.filter(action="remove_file").exists()
+
+
+def test_files_cannot_be_removed_once_submitted(clients, ready):
+    url = reverse("curation:api_files", args=[ready.pk])
+    response = clients["member"].delete(url + "?path=meta/info.json")
+    assert response.status_code == 400 and "locked" in response.json()["detail"]
+    assert ready.files.count() == 1

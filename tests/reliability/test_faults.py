@@ -19,11 +19,13 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import kombu.pools
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from config.celery import app
 from curation.models import AuditEvent, Submission, ValidationOutcome
@@ -138,7 +140,7 @@ def test_whole_worker_killed_then_beat_sweeper_requeues(tmp_path, lab_member, la
         assert Submission.objects.get(pk=pk).state == S.VALIDATING
         killed_at = time.monotonic()
         # A new worker and Celery beat: the sweeper runs every second, a job is stuck after 6 s.
-        env = {"PIPELINE_STALE_AFTER_S": "6", "PIPELINE_SWEEP_INTERVAL_S": "1"}
+        env = {"PIPELINE_STALE_MINUTES": "0.1", "PIPELINE_SWEEP_INTERVAL_S": "1"}
         second = start_worker(queues=QUEUES, concurrency=1, **env)
         beat = start_beat(tmp_path, **env)
         try:
@@ -174,11 +176,9 @@ def _validating_submission(user, lab, title="Stuck", content=b'{"codebase_versio
 
 
 def _make_stale(pk: int, seconds: float = 3600) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    Submission.objects.filter(pk=pk).update(progress_at=timezone.now() - timedelta(seconds=seconds))
+    Submission.objects.filter(pk=pk).update(
+        progress_updated_at=timezone.now() - timedelta(seconds=seconds)
+    )
 
 
 @pytest.mark.django_db
@@ -189,11 +189,12 @@ def test_sweeper_requeues_then_abandons_with_a_clear_error(lab_member, lab):
     outcomes = []
     for _ in range(3):
         _make_stale(pk)
-        result = sweeper.sweep_stuck_validations(stale_after_s=600, max_attempts=3)
-        assert fresh not in result.requeued + result.abandoned  # still making progress
-        outcomes.append("requeued" if pk in result.requeued else "abandoned")
+        requeued = sweeper.pipelines_requeue()
+        assert fresh not in requeued  # still making progress
+        assert Submission.objects.get(pk=fresh).state == S.VALIDATING
+        outcomes.append("requeued" if pk in requeued else Submission.objects.get(pk=pk).state)
         runs.append(Submission.objects.get(pk=pk).pipeline_run)
-    assert outcomes == ["requeued", "requeued", "abandoned"]
+    assert outcomes == ["requeued", "requeued", S.DRAFT]
     assert runs[0] < runs[1] < runs[2]  # each requeue is a new run; the old message is stale
     submission = Submission.objects.get(pk=pk)
     assert submission.state == S.DRAFT
@@ -236,8 +237,8 @@ def test_resubmission_that_never_finishes_goes_back_to_changes_requested(lab_mem
 
 
 def test_beat_schedule_runs_the_sweeper_on_the_default_queue():
-    entry = app.conf.beat_schedule["sweep-stuck-validations"]
-    assert entry["task"] == "curation.sweep_stuck_validations"
+    entry = app.conf.beat_schedule["curation-sweep"]
+    assert entry["task"] == "curation.sweep"
     assert entry["options"]["queue"] == "default"
     task = app.tasks[entry["task"]]
     # Celery refuses to send a task whose soft limit exceeds its hard limit (beat would fail).
@@ -350,7 +351,8 @@ def test_redis_restart_during_work(tmp_path, lab_member, lab, v30_dataset):
                 third = wait_until_settled(after)
                 # The message of the one submitted while Redis was down never existed: the
                 # sweeper finds it (here called at once instead of waiting for beat's schedule).
-                assert sweeper.sweep_stuck_validations(stale_after_s=0).requeued == [down]
+                later = timezone.now() + timedelta(hours=1)
+                assert sweeper.pipelines_requeue(now=later) == [down]
                 second = wait_until_settled(down)
                 assert worker_answers("validation")
             finally:

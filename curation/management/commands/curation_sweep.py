@@ -1,0 +1,14 @@
+from django.core.management.base import BaseCommand
+
+from curation.services.sweeper import pipelines_requeue, uploads_expire
+
+
+class Command(BaseCommand):
+    help = "Remove abandoned uploads and queue again validations that stopped making progress."
+
+    def handle(self, *args, **options):
+        expired = uploads_expire()
+        requeued = pipelines_requeue()
+        self.stdout.write(
+            f"uploads expired: {expired}; pipelines queued again: {requeued or 'none'}"
+        )
