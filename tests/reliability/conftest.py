@@ -43,12 +43,17 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(autouse=True)
-def _role_groups(django_db_blocker):
+def _role_groups(request, django_db_blocker):
     """Transactional tests flush every table, including the role groups; put them back."""
     from django.contrib.auth.models import Group
 
     from curation.roles import ALL_ROLES
 
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+        request.fixturenames
+    )
+    if not uses_db:
+        return
     with django_db_blocker.unblock():
         for name in ALL_ROLES:
             Group.objects.get_or_create(name=name)
