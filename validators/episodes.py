@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .context import Context, EpisodeMeta
 from .jsonio import JsonRefused, loads
 from .parquet_io import open_parquet
+from .scan import to_numpy
 
 V3_VIDEO_COLUMNS = ("chunk_index", "file_index", "from_timestamp", "to_timestamp")
 
@@ -290,9 +292,29 @@ def check_tasks_of_episodes(ctx: Context) -> None:
             )
 
 
-def read_episode_stats_v3(ctx: Context) -> dict[int, dict[str, dict]]:
-    """Per-episode stats stored in v3 meta/episodes (stats/<feature>/<stat> columns)."""
-    result: dict[int, dict[str, dict]] = {}
+def _stat_matrix(column: pa.Array, rows: int) -> np.ndarray | None:
+    """A (rows, width) float64 matrix of a list-typed stats column (image stats are nested)."""
+    values = column
+    while (
+        pa.types.is_list(values.type)
+        or pa.types.is_large_list(values.type)
+        or pa.types.is_fixed_size_list(values.type)
+    ):
+        if values.null_count:
+            return None
+        values = values.flatten()
+    if not (pa.types.is_floating(values.type) or pa.types.is_integer(values.type)) or rows == 0:
+        return None
+    flat = to_numpy(values).astype(np.float64)
+    if flat.size % rows:
+        return None
+    return flat.reshape(rows, -1)
+
+
+def read_episode_stats_v3(ctx: Context) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+    """Per-episode stats stored in v3 meta/episodes (stats/<feature>/<stat> columns), as
+    (feature, stat) -> (episode indices, one row of values per episode)."""
+    parts: dict[tuple[str, str], list] = {}
     for rel in sorted(
         r for r in ctx.files if r.startswith("meta/episodes/") and r.endswith(".parquet")
     ):
@@ -304,11 +326,47 @@ def read_episode_stats_v3(ctx: Context) -> dict[int, dict[str, dict]]:
             table = parquet.read(columns=["episode_index", *columns])
         except (OSError, pa.ArrowException):
             continue  # already reported by load_episodes
-        episodes = table.column("episode_index").to_pylist()
+        episodes = table.column("episode_index").combine_chunks()
+        if not pa.types.is_integer(episodes.type) or episodes.null_count:
+            continue
+        episodes = to_numpy(episodes).astype(np.int64)
         for column in columns:
             _, feature, stat = column.split("/", 2)
-            for ep, value in zip(episodes, table.column(column).to_pylist(), strict=True):
-                result.setdefault(ep, {}).setdefault(feature, {})[stat] = value
+            matrix = _stat_matrix(table.column(column).combine_chunks(), len(episodes))
+            if matrix is not None:
+                parts.setdefault((feature, stat), []).append((episodes, matrix))
+    result = {}
+    for key, pieces in parts.items():
+        if len({m.shape[1] for _, m in pieces}) == 1:
+            result[key] = (
+                np.concatenate([e for e, _ in pieces]),
+                np.concatenate([m for _, m in pieces]),
+            )
+    return result
+
+
+def episode_stats_from_rows(
+    rows: dict[int, dict],
+) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+    """The same shape as read_episode_stats_v3, from v2.1 episodes_stats.jsonl rows; an entry of
+    the wrong length becomes a row of inf (so it differs from anything)."""
+    collected: dict[tuple[str, str], list] = {}
+    for episode, features in rows.items():
+        for feature, values in features.items():
+            if not isinstance(values, dict):
+                continue
+            for stat, value in values.items():
+                try:
+                    array = np.asarray(value, dtype=np.float64).reshape(-1)
+                except (TypeError, ValueError):
+                    array = np.array([np.inf])
+                collected.setdefault((feature, stat), []).append((episode, array))
+    result = {}
+    for key, items in collected.items():
+        widths = [a.size for _, a in items]
+        width = max(set(widths), key=widths.count)
+        matrix = np.array([a if a.size == width else np.full(width, np.inf) for _, a in items])
+        result[key] = (np.array([e for e, _ in items], dtype=np.int64), matrix)
     return result
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .context import DEFAULT_FEATURES, Context
-from .episodes import read_episode_stats_v3, read_jsonl
+from .episodes import episode_stats_from_rows, read_episode_stats_v3, read_jsonl
 from .jsonio import STATS_MAX_BYTES, JsonRefused, read_json
 from .scan import numeric_features
 
@@ -46,25 +46,28 @@ def _load_stats_json(ctx: Context) -> dict | None:
 
 def check_stats(ctx: Context, scan) -> None:
     stats = _load_stats_json(ctx)
-    episode_stats: dict[int, dict] | None = None
+    episode_stats = None  # (feature, stat) -> (episodes, values), see read_episode_stats_v3
+    has_episode_stats = False
     if ctx.is_v3:
         episode_stats = read_episode_stats_v3(ctx) or None
     elif ctx.version == "v2.1":
         rows = read_jsonl(ctx, "meta/episodes_stats.jsonl")
         if rows is not None:
-            episode_stats = {
+            has_episode_stats = True
+            valid_rows = {
                 r["episode_index"]: r["stats"]
                 for r in rows
                 if isinstance(r.get("episode_index"), int) and isinstance(r.get("stats"), dict)
             }
-            if len(episode_stats) < len(rows):
+            if len(valid_rows) < len(rows):
                 ctx.add(
                     "stats.invalid",
-                    f"{len(rows) - len(episode_stats)} row(s) of meta/episodes_stats.jsonl lack an "
+                    f"{len(rows) - len(valid_rows)} row(s) of meta/episodes_stats.jsonl lack an "
                     "integer episode_index or a stats object.",
                     file="meta/episodes_stats.jsonl",
                 )
-    has_stats = stats is not None or (episode_stats is not None and not ctx.is_v3)
+            episode_stats = episode_stats_from_rows(valid_rows) or None
+    has_stats = stats is not None or has_episode_stats
     ctx.summary["has_stats"] = has_stats
     if not has_stats:
         where = (
@@ -270,50 +273,36 @@ def _compare_video_means(ctx: Context, stats: dict) -> None:
 def _compare_episodes(ctx: Context, episode_stats: dict, scan, source: str) -> None:
     """Per-episode stored stats against the per-episode numbers of the scan, vectorized."""
     t = scan.table
-    rows_of = [(ep, scan.row_of[ep]) for ep in episode_stats if ep in scan.row_of]
-    if not rows_of:
-        return
-    episodes = np.array([ep for ep, _ in rows_of])
-    rows = np.array([row for _, row in rows_of])
-    counts = t["rows"][rows].astype(np.float64)[:, None]
     for name in numeric_features(ctx.features):
         if f"{name}|mean" not in t:
             continue
-        computed = {
-            "min": t[f"{name}|min"][rows],
-            "max": t[f"{name}|max"][rows],
-            "mean": t[f"{name}|mean"][rows],
-            "std": np.sqrt(np.maximum(t[f"{name}|m2"][rows] / counts, 0)),
-        }
-        width = computed["min"].shape[1]
-        bad = t[f"{name}|nonfinite"][rows] > 0  # NaN data: reported elsewhere, not compared
-        differs = np.zeros(len(rows), dtype=bool)
-        for stat, values in computed.items():
-            stored = np.full((len(rows), width), np.nan)
-            present = np.zeros(len(rows), dtype=bool)
-            for i, (ep, _) in enumerate(rows_of):
-                features = episode_stats[ep] if isinstance(episode_stats[ep], dict) else {}
-                value = features.get(name, {})
-                value = value.get(stat) if isinstance(value, dict) else None
-                if value is None:
-                    continue
-                try:
-                    array = np.asarray(value, dtype=np.float64).reshape(-1)
-                except (TypeError, ValueError):
-                    array = np.array([])
-                if array.size == width:
-                    stored[i], present[i] = array, True
-                else:
-                    differs[i] = True  # a wrongly shaped entry differs by definition
-            gap = np.abs(stored - values) > ATOL + RTOL * np.abs(values)
-            differs |= present & gap.any(axis=1)
-        flagged = np.sort(episodes[differs & ~bad])
-        if len(flagged):
+        flagged: set[int] = set()
+        for stat in BASIC:
+            if (name, stat) not in episode_stats:
+                continue
+            episodes, stored = episode_stats[(name, stat)]
+            rows = np.array([scan.row_of.get(ep, -1) for ep in episodes.tolist()], dtype=np.int64)
+            known = rows >= 0
+            episodes, stored, rows = episodes[known], stored[known], rows[known]
+            if stat == "std":
+                counts = t["rows"][rows].astype(np.float64)[:, None]
+                computed = np.sqrt(np.maximum(t[f"{name}|m2"][rows] / counts, 0))
+            else:
+                computed = t[f"{name}|{stat}"][rows]
+            if stored.shape[1] != computed.shape[1]:
+                differs = np.ones(len(rows), dtype=bool)
+            else:
+                gap = np.abs(stored - computed) > ATOL + RTOL * np.abs(computed)
+                differs = gap.any(axis=1) | ~np.isfinite(stored).all(axis=1)
+            differs &= t[f"{name}|nonfinite"][rows] == 0  # NaN data is reported elsewhere
+            flagged.update(episodes[differs].tolist())
+        if flagged:
+            first = sorted(flagged)[:5]
             ctx.add(
                 "stats.mismatch",
                 f"{source}: per-episode statistics of {name} differ from the data in {len(flagged)} "
-                f"episode(s) (first: {flagged[:5].tolist()}); recompute them.",
+                f"episode(s) (first: {first}); recompute them.",
                 file=source,
                 feature=name,
-                episode=int(flagged[0]),
+                episode=first[0],
             )
