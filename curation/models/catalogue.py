@@ -36,7 +36,23 @@ class DatasetIndex(models.Model):
         ordering = ["-published_at", "-id"]
         # Matches the catalogue's ORDER BY, so a page is an index range scan, not a sort of 100k rows.
         indexes = [
-            models.Index(fields=["is_latest", "-published_at", "-id"], name="index_latest_recent")
+            models.Index(fields=["is_latest", "-published_at", "-id"], name="index_latest_recent"),
+            # Facet counts over the latest versions read only this narrow index (index-only scans)
+            # instead of the wide rows that carry the search text.
+            models.Index(
+                fields=[
+                    "robot_type",
+                    "fps",
+                    "num_cameras",
+                    "codebase_version",
+                    "domain",
+                    "episodes",
+                    "frames",
+                    "id",
+                ],
+                name="index_latest_facets",
+                condition=models.Q(is_latest=True),
+            ),
         ]
 
     def __str__(self) -> str:

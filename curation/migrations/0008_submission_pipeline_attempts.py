@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('curation', '0006_submission_progress_updated_at'),
+        ('curation', '0007_catalogue_facet_covering_index'),
     ]
 
     operations = [
