@@ -51,6 +51,7 @@ class Figures:
     outcomes: dict[int, dict] = field(default_factory=dict)
     processing_s: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    retried: int = 0  # GETs retried once after a connection reset
 
     def record(self, kind: str, seconds: float, error: str | None = None) -> None:
         with self.lock:
@@ -72,7 +73,16 @@ def percentile(values: list[float], q: float) -> float:
 def _call(session, figures, kind, method, url, expect=(200, 201), **kwargs):
     started = time.perf_counter()
     try:
-        response = session.request(method, url, timeout=120, **kwargs)
+        try:
+            response = session.request(method, url, timeout=120, **kwargs)
+        except requests.ConnectionError:
+            if method != "GET":
+                raise
+            # A keep-alive connection the server closed just as we reused it: HTTP lets a client
+            # retry an idempotent request once (RFC 9110 9.2.2), as browsers do. Counted apart.
+            with figures.lock:
+                figures.retried += 1
+            response = session.request(method, url, timeout=120, **kwargs)
     except requests.RequestException as exc:
         figures.record(kind, time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
         return None
@@ -187,6 +197,7 @@ def report(figures: Figures, uploads: int, readers: int) -> str:
             f"submit -> validated: p50 {statistics.median(figures.processing_s):.1f}s, "
             f"p95 {percentile(figures.processing_s, 95):.1f}s, max {max(figures.processing_s):.1f}s"
         )
+    lines.append(f"GETs retried once after a connection reset: {figures.retried}")
     if figures.error_count():
         sample = [e for v in figures.errors.values() for e in v][:5]
         lines.append(f"errors: {figures.error_count()} e.g. {sample}")
