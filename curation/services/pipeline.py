@@ -163,7 +163,13 @@ def pipeline_run(submission_id: int, run_id: int) -> None:
     try:
         fetch(submission, progress)
     except (archives.ArchiveError, uploads.UploadError, storage.UnsafePath) as exc:
-        workflow.submission_upload_failed(submission_id=submission_id, error=str(exc))
+        error = str(exc)
+        if submission.pending_archive:
+            # The stored archive is named "<upload token>-<name>": say the name the lab uploaded,
+            # and never show the token.
+            stored = Path(submission.pending_archive).name
+            error = error.replace(stored, submission.source_ref or "the archive")
+        workflow.submission_upload_failed(submission_id=submission_id, error=error)
         return
 
     progress("prepare folder", 0, 1)
