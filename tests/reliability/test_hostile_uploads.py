@@ -224,6 +224,8 @@ def test_hostile_archive_is_refused_and_writes_nothing_outside(
     assert submission.state == S.DRAFT, (case, submission.state, submission.last_error)
     assert submission.validation_outcome == ValidationOutcome.ERROR
     assert re.search(expected, submission.last_error), submission.last_error
+    token = submission.uploads.get().token
+    assert token not in submission.last_error  # the archive is named as uploaded
     assert not submission.files.exists()  # a refused archive adds no file to the submission
     status = api.status(pk)
     assert status["finished"] and status["last_error"] == submission.last_error
