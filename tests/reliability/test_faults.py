@@ -406,3 +406,35 @@ def test_postgres_connections_terminated_mid_validation(tmp_path, lab_member, la
         f"pg_terminate_backend x3 mid-validation ({terminated} connections cut)",
         f"job resumed, ended {submission.state}",
     )
+
+
+def _can_make_a_cluster() -> bool:
+    import os
+    from pathlib import Path
+
+    has_initdb = shutil.which("initdb") or any(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return bool(has_initdb) and shutil.which("runuser") is not None and os.geteuid() == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL lane only (lane 2)")
+@pytest.mark.skipif(not _can_make_a_cluster(), reason="needs initdb and root (throwaway cluster)")
+def test_real_postgres_restart_on_a_throwaway_cluster():
+    """``bench/pg_restart.py``: a cluster of its own, restarted (and stopped 10 s) mid-validation."""
+    done = subprocess.run(
+        [sys.executable, "bench/pg_restart.py"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")},
+    )
+    lines = [line for line in done.stdout.splitlines() if "mid-validation" in line]
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert len(lines) == 2 and all("ready_for_review" in line for line in lines)
+    for line in lines:
+        tried(
+            "faults",
+            "real PostgreSQL (throwaway cluster) " + line.split(":")[0],
+            line.split(": ", 1)[1],
+        )
