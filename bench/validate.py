@@ -415,7 +415,8 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-validate-"))
     work.mkdir(parents=True, exist_ok=True)
     print(
-        f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 1024**3:.0f} GB RAM; data in {work}"
+        f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 1024**3:.0f} GB RAM, "
+        f"load average {os.getloadavg()[0]:.1f} (shared with other jobs); data in {work}"
     )
     try:
         from tests.lerobot_fixtures import make_v21_dataset, make_v30_dataset

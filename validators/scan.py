@@ -375,8 +375,8 @@ def _scan_file(job: FileJob) -> FileResult:
         return result  # nothing can be attributed to episodes (schema finding already made)
 
     # Bound the memory of one batch: about 64 MB of float64 values, whatever the feature widths.
-    width = 5 + sum(numeric.values())
-    batch_rows = max(1024, min(job.batch_rows, 8_000_000 // width))
+    row_width = 5 + sum(numeric.values())
+    batch_rows = max(1024, min(job.batch_rows, 8_000_000 // row_width))
     period = 1.0 / job.fps if job.fps else None
     quality = [
         n for n in numeric if n not in DEFAULT_FEATURES and (n.startswith("action") or "state" in n)
@@ -492,13 +492,16 @@ def _scan_file(job: FileJob) -> FileResult:
                 matrix = _matrix(batch.column(name), width, name, result, job.rel)
                 if matrix is None:
                     continue
-                finite = np.isfinite(matrix)
+                if str(job.features[name].get("dtype", "")).startswith(("int", "uint", "bool")):
+                    nonfinite = np.zeros(len(bounds), dtype=np.int64)  # integers are finite
+                else:
+                    nonfinite = np.add.reduceat(~np.isfinite(matrix), bounds, axis=0).sum(axis=1)
                 sums = np.add.reduceat(matrix, bounds, axis=0)
                 means = sums / lengths[:, None]
                 dev2 = matrix - np.repeat(means, lengths, axis=0)
                 row.update(
                     {
-                        f"{name}|nonfinite": np.add.reduceat(~finite, bounds, axis=0).sum(axis=1),
+                        f"{name}|nonfinite": nonfinite,
                         f"{name}|mean": means,
                         f"{name}|m2": np.add.reduceat(dev2 * dev2, bounds, axis=0),
                         f"{name}|min": np.minimum.reduceat(matrix, bounds, axis=0),
@@ -508,14 +511,23 @@ def _scan_file(job: FileJob) -> FileResult:
                 if name in quality:
                     prev_row = carry.get(name) if carry else None
                     first = prev_row if prev_row is not None else matrix[0]
-                    diff = np.diff(matrix, axis=0, prepend=first[None, :])
+                    diff = np.empty_like(matrix)
+                    diff[0] = matrix[0] - first
+                    np.subtract(matrix[1:], matrix[:-1], out=diff[1:])
                     diff[~valid] = 0.0
-                    same = valid & np.all(diff == 0, axis=1)
+                    zero = diff == 0
+                    # Row-wise reductions column by column: numpy's axis=1 on narrow rows is slow.
+                    same, l1 = valid.copy(), np.zeros(n)
+                    for column in range(width):
+                        same &= zero[:, column]
+                        l1 += np.abs(diff[:, column])
                     carry_same = carry.get(f"{name}|same_run", 0) if carry and valid[0] else 0
-                    # Length of the run of identical rows ending at each row (carried over batches).
-                    base = np.maximum.accumulate(np.where(~same, pos, -1 - carry_same))
-                    run_len = np.where(same, pos - base, 0)
-                    l1 = np.abs(diff).sum(axis=1)
+                    if same.any():
+                        # Length of the run of identical rows ending at each row (over batches).
+                        base = np.maximum.accumulate(np.where(~same, pos, -1 - carry_same))
+                        run_len = np.where(same, pos - base, 0)
+                    else:
+                        run_len = np.zeros(n, dtype=np.int64)
                     l1[~np.isfinite(l1)] = np.inf  # NaN rows are reported by data.non_finite
                     top = np.maximum.reduceat(l1, bounds)
                     top_at = _run_first(l1 == np.repeat(top, lengths), bounds, pos)
@@ -523,7 +535,7 @@ def _scan_file(job: FileJob) -> FileResult:
                         {
                             f"{name}|frozen_run": np.maximum.reduceat(run_len, bounds),
                             f"{name}|zero_diffs": np.add.reduceat(
-                                (diff == 0) & valid[:, None], bounds, axis=0
+                                zero & valid[:, None], bounds, axis=0
                             ),
                             f"{name}|diffs": np.add.reduceat(valid, bounds),
                             f"{name}|dsum": np.add.reduceat(diff, bounds, axis=0),

@@ -238,6 +238,12 @@ def test_scan_gives_the_same_answer_whatever_the_batch_size(dataset, batch_rows)
     ts = timestamps()
     ts[17] += 0.05
     set_column(first_data_file(root), "timestamp", ts)
+
+    def freeze(columns):  # rows 2..8 of episode 0 repeat row 2: a frozen run across batches
+        columns["action"][3:9] = [columns["action"][2]] * 6
+        return columns
+
+    edit_parquet(first_data_file(root), freeze)
     info_features = __import__("json").loads((root / "meta/info.json").read_text())["features"]
     job = FileJob(
         path=str(first_data_file(root)),
@@ -251,6 +257,7 @@ def test_scan_gives_the_same_answer_whatever_the_batch_size(dataset, batch_rows)
     reference = scan_file(FileJob(**{**job.__dict__, "batch_rows": 100_000})).table
     assert table["rows"].tolist() == [12, 12, 12]
     assert table["ts_off"].tolist() == [0, 2, 0]
+    assert table["action|frozen_run"].tolist() == [6, 0, 0]
     for key, value in reference.items():
         np.testing.assert_allclose(table[key], value, rtol=1e-9, atol=1e-12, err_msg=key)
 
