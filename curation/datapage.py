@@ -124,7 +124,8 @@ class PreviewUnavailable(Exception):
 def preview_png(submission: Submission, camera_key: str) -> bytes:
     """The first frame of the camera's first video, cached as ``previews/<video sha>.png``."""
     file = (
-        submission.files.filter(path__startswith=f"videos/{camera_key}/")
+        # v3.0: videos/<camera>/chunk-000/file-000.mp4; v2.x: videos/chunk-000/<camera>/episode_000000.mp4
+        submission.files.filter(path__startswith="videos/", path__contains=f"/{camera_key}/")
         .select_related("blob")
         .order_by("path")
         .first()

@@ -344,11 +344,15 @@ def review_queue(request):
             "labs": Lab.objects.all(),
             "ages": selectors.AGE_FILTERS.keys(),
             "params": params,
-            "query": params.urlencode()
-            if "page" not in params
-            else "&".join(f"{k}={v}" for k, v in params.items() if k != "page"),
+            "query": _without_page(params),
         },
     )
+
+
+def _without_page(params) -> str:
+    copy = params.copy()
+    copy.pop("page", None)
+    return copy.urlencode()
 
 
 # --- everyone ------------------------------------------------------------------------------------
@@ -385,8 +389,6 @@ def catalogue(request):
         count=selectors.catalogue_count(filters),
     ).get_page(request.GET.get("page"))
     facets = selectors.catalogue_facets(filters)
-    base = request.GET.copy()
-    base.pop("page", None)
     return render(
         request,
         "curation/catalogue.html",
@@ -395,7 +397,7 @@ def catalogue(request):
             "facets": facets,
             "filters": filters,
             "active": filters.active(),
-            "query": base.urlencode(),
+            "query": _without_page(request.GET),
             "facet_labels": FACET_LABELS,
         },
     )

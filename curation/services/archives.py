@@ -47,6 +47,11 @@ def _strip_wrapper(names: list[str]) -> str:
     return ""
 
 
+def _is_clutter(name: str) -> bool:
+    parts = name.replace("\\", "/").split("/")
+    return "__MACOSX" in parts or parts[-1] in (".DS_Store", "Thumbs.db")
+
+
 def _zip_members(archive: zipfile.ZipFile) -> list[tuple[str, int, int | None]]:
     members = []
     for info in archive.infolist():
@@ -97,6 +102,8 @@ def scan(path: Path) -> tuple[str, list[Member]]:
             raw = _zip_members(archive) if kind == "zip" else _tar_members(archive)
         except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
             raise ArchiveError(f"{path.name}: the archive is damaged ({exc})") from exc
+    # Operating-system clutter (Finder metadata) is skipped rather than refused.
+    raw = [m for m in raw if not _is_clutter(m[0])]
     if not raw:
         raise ArchiveError(f"{path.name}: the archive contains no files")
     max_entries = conf.archive_max_entries()

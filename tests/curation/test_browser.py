@@ -47,8 +47,10 @@ def login(browser, live_server, username):
 
 
 def test_upload_review_resubmit_approve_and_find(
-    browser, live_server, celery_worker, lab_member, curator, researcher, tmp_path, v30_dataset
+    live_server, celery_worker, lab_member, curator, researcher, tmp_path, v30_dataset, browser
 ):
+    # ``browser`` comes last on purpose: fixtures set up inside Playwright's context would get
+    # their own database connection (another context), which nothing closes afterwards.
     from playwright.sync_api import expect
 
     from tests.curation.test_uploads import zip_of_folder

@@ -176,3 +176,17 @@ def test_index_rows_follow_the_report(lab_member, lab, curator):
         == "2 episodes · 10 fps · so101_follower"
     )
     assert Submission.objects.get(pk=s.pk).index_row == row
+
+
+def test_v21_dataset_page_plots_and_preview(client, lab_member, lab, curator, tmp_path):
+    from tests.lerobot_fixtures import make_v21_dataset
+
+    folder = make_v21_dataset(tmp_path / "v21")
+    submission = publish_real(folder, lab_member, lab, curator, title="Older layout")
+    page = client.get(
+        reverse("curation:dataset", args=[lab.slug, submission.dataset.slug]), {"episode": 1}
+    ).content.decode()
+    assert "v2.1" in page and "<polyline" in page
+    camera = submission.report["summary"]["cameras"][0]["key"]
+    png = client.get(reverse("curation:camera_preview", args=[submission.pk, camera]))
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")

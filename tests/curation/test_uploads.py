@@ -270,3 +270,16 @@ def test_server_path_must_be_inside_an_allowed_root(
     )
     submit_and_run(submission, lab_member)
     assert submission.files.filter(path="meta/info.json").exists()
+
+
+def test_finder_clutter_is_skipped_not_refused(tmp_path):
+    archive = make_zip(
+        tmp_path / "mac.zip",
+        {
+            "ds/meta/info.json": b"{}",
+            "ds/.DS_Store": b"x",
+            "__MACOSX/ds/._info.json": b"x",
+        },
+    )
+    _, members = archives.scan(archive)
+    assert [m.name for m in members] == ["meta/info.json"]

@@ -309,3 +309,20 @@ def test_files_cannot_be_removed_once_submitted(clients, ready):
     response = clients["member"].delete(url + "?path=meta/info.json")
     assert response.status_code == 400 and "locked" in response.json()["detail"]
     assert ready.files.count() == 1
+
+
+def test_assign_and_withdraw_through_the_web(clients, ready, draft, lab_member):
+    second = user_create(username="second-curator", password=PASSWORD, roles=[roles.CURATOR])
+    page = clients["curator"].get(reverse("curation:submission", args=[ready.pk])).content.decode()
+    assert f'<option value="{second.pk}">second-curator</option>' in page
+    clients["curator"].post(
+        reverse("curation:submission_action", args=[ready.pk, "assign"]), {"reviewer": second.pk}
+    )
+    ready.refresh_from_db()
+    assert (ready.state, ready.reviewer) == (S.IN_REVIEW, second)
+    assert ready.audit_events.get(action="assign").extra == {"reviewer": "second-curator"}
+    # The lab can take back a submission nobody is reviewing yet.
+    other = workflow.submission_create(user=lab_member, lab=draft.dataset.lab, title="Oops")
+    clients["member"].post(reverse("curation:submission_action", args=[other.pk, "withdraw"]))
+    other.refresh_from_db()
+    assert other.state == S.WITHDRAWN

@@ -92,6 +92,8 @@
       for (const file of folder) {
         // Drop the picked folder's own name: "my_dataset/meta/info.json" -> "meta/info.json".
         const rel = (file.webkitRelativePath || file.name).split("/").slice(1).join("/") || file.name;
+        // Skip what the OS or git leaves in a folder; the server would refuse it anyway.
+        if (/(^|\/)(\.DS_Store|Thumbs\.db)$|(^|\/)(__MACOSX|\.git|\.cache)\//.test(rel)) continue;
         jobs.push({ file: file, kind: "file", path: rel });
       }
       if (!jobs.length) { showError("Choose a folder or an archive first."); return; }
