@@ -52,6 +52,13 @@ app.conf.update(
             "schedule": crontab(hour=3, minute=17),
             "options": {"queue": "hub"},
         },
+        # Validations whose worker died or hung are requeued, then abandoned with a clear error;
+        # abandoned uploads are removed (curation/services/sweeper.py).
+        "curation-sweep": {
+            "task": "curation.sweep",
+            "schedule": float(os.environ.get("PIPELINE_SWEEP_INTERVAL_S", "60")),
+            "options": {"queue": "default", "expires": 300},
+        },
     },
 )
 

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, ValidationError
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -15,7 +15,13 @@ from rest_framework.views import APIView
 from curation import roles, selectors
 from curation.models import AuditEvent, DatasetIndex, Lab, Submission, SubmissionFile, UploadSession
 from curation.services import uploads, workflow
-from curation.views import ACTION_SERVICES, status_payload, submission_for
+from curation.views import (
+    ACTION_SERVICES,
+    file_response,
+    status_payload,
+    submission_for,
+    upload_rate_limited,
+)
 
 
 class SubmissionSerializer(serializers.ModelSerializer):
@@ -198,6 +204,14 @@ class AuditSerializer(serializers.ModelSerializer):
         fields = ["created_at", "actor", "action", "old_state", "new_state", "reason", "extra"]
 
 
+class SubmissionFileDownload(APIView):
+    """Download one file of a submission (``Content-Disposition: attachment``, never rendered)."""
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, pk, path):
+        return file_response(submission_for(request.user, pk), path)
+
+
 class SubmissionAudit(generics.ListAPIView):
     serializer_class = AuditSerializer
 
@@ -306,6 +320,10 @@ class UploadCreate(APIView):
 
     @extend_schema(request=UploadStartSerializer, responses={201: UploadSerializer})
     def post(self, request, pk):
+        if upload_rate_limited(request):
+            raise Throttled(
+                wait=60, detail="Too many uploads started. Wait a minute and try again."
+            )
         submission = submission_for(request.user, pk)
         data = UploadStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)

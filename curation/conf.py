@@ -8,6 +8,7 @@
 - ``UPLOAD_CHUNK_BYTES``        chunk size the web uploader uses
 - ``UPLOAD_EXPIRY_HOURS``       abandoned uploads are removed after this long (72)
 - ``PIPELINE_STALE_MINUTES``    a validation without progress for this long is queued again (30)
+- ``PIPELINE_MAX_ATTEMPTS``     starts/requeues of one validation before it goes back to the lab (3)
 - ``CATALOGUE_CACHE_SECONDS``   how long catalogue counts are cached (0: never); publishing clears them
 """
 
@@ -68,3 +69,8 @@ def upload_expiry_hours() -> float:
 
 def pipeline_stale_minutes() -> float:
     return float(_setting("PIPELINE_STALE_MINUTES", 30.0))
+
+
+def pipeline_max_attempts() -> int:
+    """Starts (or requeues) of one validation before it is abandoned with a clear error."""
+    return int(_setting("PIPELINE_MAX_ATTEMPTS", 3))

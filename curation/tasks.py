@@ -1,16 +1,28 @@
 """Celery tasks: thin wrappers that take ids and call services (see curation/services/)."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 
-@shared_task(name="curation.run_pipeline", acks_late=True, max_retries=0)
+@shared_task(
+    name="curation.run_pipeline",
+    acks_late=True,
+    # A database outage before the report is saved: run again later (the task is idempotent,
+    # keyed on the run number). Anything else is the sweeper's to find.
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    retry_backoff_max=120,
+    max_retries=5,
+)
 def run_pipeline(submission_id: int, run_id: int) -> None:
     from curation.services.pipeline import pipeline_run
 
     pipeline_run(submission_id, run_id)
 
 
-@shared_task(name="curation.sweep", acks_late=True)
+# Beat sends it every PIPELINE_SWEEP_INTERVAL_S (config/celery.py); its own limits, since Celery
+# refuses a task whose soft limit (the global 55 min) exceeds its hard one.
+@shared_task(name="curation.sweep", acks_late=True, time_limit=300, soft_time_limit=240)
 def sweep() -> dict:
     from curation.services.sweeper import pipelines_requeue, uploads_expire
 

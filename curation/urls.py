@@ -33,6 +33,7 @@ urlpatterns = [
     path(
         "submissions/<int:pk>/preview/<str:camera>.png", views.camera_preview, name="camera_preview"
     ),
+    path("submissions/<int:pk>/files/<path:path>", views.submission_file, name="submission_file"),
     path("review/", views.review_queue, name="review_queue"),
     # REST API (token or session auth), documented at /api/docs/
     path("api/curation/submissions/", api.SubmissionList.as_view(), name="api_submissions"),
@@ -51,6 +52,11 @@ urlpatterns = [
     ),
     path(
         "api/curation/submissions/<int:pk>/files/", api.SubmissionFiles.as_view(), name="api_files"
+    ),
+    path(
+        "api/curation/submissions/<int:pk>/files/<path:path>",
+        api.SubmissionFileDownload.as_view(),
+        name="api_file",
     ),
     path(
         "api/curation/submissions/<int:pk>/uploads/",

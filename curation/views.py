@@ -3,19 +3,22 @@ and render. Every action here has an API twin in ``curation.api``."""
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
+from django_ratelimit.decorators import ratelimit
 
 from curation import conf, policies, roles, selectors
 from curation import datapage as dataset_reads
 from curation.forms import ArchiveForm, ImportForm, ReasonForm, SubmissionCreateForm
 from curation.models import Dataset, Lab, Submission, SubmissionState, ValidationOutcome
-from curation.services import uploads, workflow
+from curation.services import storage, uploads, workflow
 from curation.workflow import TRANSITIONS, allowed_actions
 
 
@@ -225,8 +228,52 @@ def submission_import(request, pk):
     return redirect("curation:submission", pk=submission.pk)
 
 
+UPLOAD_RATE_GROUP = "curation.upload"
+
+
+def upload_rate(group, request) -> str:
+    return settings.UPLOAD_RATE_LIMIT
+
+
+def upload_rate_limited(request) -> bool:
+    """Counts one upload start for this user (web and API share the count); True when over
+    ``UPLOAD_RATE_LIMIT``."""
+    return is_ratelimited(
+        request,
+        group=UPLOAD_RATE_GROUP,
+        key="user",
+        rate=upload_rate,
+        method="POST",
+        increment=True,
+    )
+
+
+def file_response(submission: Submission, path: str) -> FileResponse:
+    """One file of a submission, as a download that no browser renders: a generic content type,
+    ``Content-Disposition: attachment``, no sniffing, and a sandbox should it be opened anyway."""
+    file = submission.files.select_related("blob").filter(path=path).first()
+    if file is None:
+        raise Http404("no such file in this submission")
+    response = FileResponse(
+        storage.open_blob(file.blob),
+        as_attachment=True,
+        filename=path.rsplit("/", 1)[-1],
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-transform"
+    return response
+
+
+def submission_file(request, pk, path):
+    """Download one file (published datasets: everyone; otherwise the lab and curators)."""
+    return file_response(submission_for(request.user, pk), path)
+
+
 @login_required
 @require_POST
+@ratelimit(group=UPLOAD_RATE_GROUP, key="user", rate=upload_rate, method="POST", block=True)
 def submission_upload_archive(request, pk):
     """Plain-form fallback (no JavaScript): Django streams the file to a temporary file."""
     submission = submission_for(request.user, pk)

@@ -25,6 +25,9 @@ TRANSITIONS: dict[str, Transition] = {
     "upload_failed": Transition(frozenset({S.VALIDATING}), S.DRAFT, "system"),
     # ready_for_review in round 1, resubmitted afterwards.
     "validation_finished": Transition(frozenset({S.VALIDATING}), None, "system"),
+    # Back to the lab when validation never finished: its worker died or hung on every attempt
+    # (curation.services.sweeper). Draft in round 1, changes requested afterwards.
+    "validation_abandoned": Transition(frozenset({S.VALIDATING}), None, "system"),
     "claim": Transition(frozenset({S.READY_FOR_REVIEW, S.RESUBMITTED}), S.IN_REVIEW, "curator"),
     "assign": Transition(AWAITING_REVIEW, S.IN_REVIEW, "curator"),
     "approve": Transition(AWAITING_REVIEW, S.APPROVED, "curator"),

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import json
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .context import Context, EpisodeMeta
+from .jsonio import JsonRefused, loads
 from .parquet_io import open_parquet
 from .scan import to_numpy
 
@@ -31,13 +31,13 @@ def read_jsonl(ctx: Context, rel: str) -> list[dict] | None:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
+            row = loads(line, what=f"{rel} line {number}")
+        except JsonRefused as error:
             bad += 1
             if bad <= 5:
                 ctx.add(
                     "file.corrupt",
-                    f"{rel} line {number} is not valid JSON: {error}.",
+                    f"{error}.",
                     file=rel,
                     frame=None,
                 )

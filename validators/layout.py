@@ -3,13 +3,13 @@ files themselves sound (no Git-LFS pointers, no empty files, no links leaving th
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
 from pathlib import Path
 
 from .context import Context
+from .jsonio import INFO_MAX_BYTES, JsonRefused, read_json
 
 LFS_SIGNATURE = b"version https://git-lfs"
 V20_TO_V21_COMMAND = (
@@ -127,9 +127,9 @@ def load_info(ctx: Context) -> None:
         ctx.stop = True
         return
     try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        ctx.add("info.invalid", f"meta/info.json is not valid JSON: {error}.", file=info_rel)
+        info = read_json(path, what="meta/info.json", max_bytes=INFO_MAX_BYTES)
+    except JsonRefused as error:
+        ctx.add("info.invalid", f"{error}.", file=info_rel)
         ctx.stop = True
         return
     if not isinstance(info, dict):

@@ -211,6 +211,61 @@ def check_schema(job: FileJob, schema: pa.Schema, result: FileResult) -> dict[st
     return to_read
 
 
+MAX_ROWS = 2**40
+# Bytes one value of a numeric column can take uncompressed, at most (int64/float64), with room
+# for repetition/definition levels and page headers; anything claiming far more is refused before
+# a page is decompressed.
+VALUE_BYTES_ALLOWANCE = 8 * 2
+CHUNK_SLACK_BYTES = 1024 * 1024
+
+
+def _is_numeric(arrow_type: pa.DataType) -> bool:
+    leaf, _ = _leaf_type(arrow_type)
+    return leaf in ARROW_TO_DTYPE
+
+
+def _short(error: BaseException, limit: int = 300) -> str:
+    text = f"{type(error).__name__}: {error}" if not isinstance(error, OSError) else str(error)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
+
+def _footer_problem(metadata: pq.FileMetaData, widths: dict[str, int]) -> str | None:
+    """What is impossible about the sizes the footer declares for the columns we will read.
+
+    A crafted footer (or page) can claim row groups of 2**62 rows or petabytes of column data so
+    that a reader allocates for them; real files never do. Each column chunk may hold at most
+    rows x width x 16 bytes (+1 MiB), the file at most 2**40 rows."""
+    if metadata.num_rows < 0 or metadata.num_rows > MAX_ROWS:
+        return f"claims {metadata.num_rows} rows; the footer is corrupt or crafted"
+    total = 0
+    for g in range(metadata.num_row_groups):
+        group = metadata.row_group(g)
+        rows = group.num_rows
+        if rows < 0 or rows > MAX_ROWS:
+            return f"row group {g} claims {rows} rows; the footer is corrupt or crafted"
+        total += rows
+        for c in range(group.num_columns):
+            column = group.column(c)
+            path = column.path_in_schema
+            name = next((n for n in widths if path == n or path.startswith(n + ".")), None)
+            if name is None:
+                continue
+            limit = rows * max(1, widths[name]) * VALUE_BYTES_ALLOWANCE + CHUNK_SLACK_BYTES
+            size = column.total_uncompressed_size
+            if size < 0 or size > limit:
+                return (
+                    f"row group {g} declares {size} bytes for column {name!r} of {rows} rows, "
+                    f"more than such rows can hold ({limit}); the file is corrupt or crafted to "
+                    "exhaust memory, and was not read"
+                )
+    if total != metadata.num_rows:
+        return (
+            f"declares {metadata.num_rows} rows but its row groups hold {total}; the footer is "
+            "corrupt"
+        )
+    return None
+
+
 def _matrix(
     column: pa.Array, width: int, name: str, result: FileResult, rel: str
 ) -> np.ndarray | None:
@@ -300,15 +355,22 @@ def _scan_file(job: FileJob) -> FileResult:
                 ("file.corrupt", f"{job.rel} {reason} ({type(error).__name__}).", {})
             )
         return result
-    result.num_rows = parquet.metadata.num_rows
     numeric = check_schema(job, schema, result)
     result.feature_dims = dict(numeric)
+    # Index columns are read as numbers: one that holds strings (or anything else) is reported by
+    # check_schema and never decoded, so a giant string there cannot be pulled into memory.
     columns = [
         c
         for c in ("episode_index", "frame_index", "timestamp", "index", "task_index")
-        if c in schema.names
+        if c in schema.names and _is_numeric(schema.field(c).type)
     ]
     columns += [c for c in numeric if c not in columns]
+    problem = _footer_problem(parquet.metadata, {c: numeric.get(c, 1) for c in columns})
+    if problem:
+        result.readable = False
+        result.findings.append(("file.corrupt", f"{job.rel} {problem}.", {}))
+        return result
+    result.num_rows = parquet.metadata.num_rows
     if "episode_index" not in schema.names and job.file_episode is None:
         return result  # nothing can be attributed to episodes (schema finding already made)
 
@@ -486,10 +548,16 @@ def _scan_file(job: FileJob) -> FileResult:
             runs.add(**row)
             carry = new_carry
             offset += n
-    except (OSError, pa.ArrowException) as error:
+    except (OSError, pa.ArrowException, MemoryError, ValueError, TypeError, OverflowError) as error:
+        # Crafted files make pyarrow and numpy fail in many ways; each is the file's problem, said
+        # once, and the message is cut short (it can quote the file's own bytes).
         result.readable = False
         result.findings.append(
-            ("file.corrupt", f"{job.rel} could not be read to the end: {error}.", {})
+            (
+                "file.corrupt",
+                f"{job.rel} could not be read to the end: {_short(error)}.",
+                {},
+            )
         )
         return result
     if runs.parts:

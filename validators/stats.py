@@ -3,7 +3,6 @@ data (lerobot's own tolerances: rtol 5e-6 / atol 6e-5 for numbers, 1e-2 for imag
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 from pathlib import Path
@@ -12,6 +11,7 @@ import numpy as np
 
 from .context import DEFAULT_FEATURES, Context
 from .episodes import episode_stats_from_rows, read_episode_stats_v3, read_jsonl
+from .jsonio import STATS_MAX_BYTES, JsonRefused, read_json
 from .scan import numeric_features
 
 QUANTILES = ("q01", "q10", "q50", "q90", "q99")
@@ -34,9 +34,9 @@ def _load_stats_json(ctx: Context) -> dict | None:
     if STATS not in ctx.files or ctx.files[STATS] == 0:
         return None
     try:
-        stats = json.loads((ctx.root / STATS).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        ctx.add("stats.invalid", f"{STATS} is not valid JSON: {error}.", file=STATS)
+        stats = read_json(ctx.root / STATS, what=STATS, max_bytes=STATS_MAX_BYTES)
+    except JsonRefused as error:
+        ctx.add("stats.invalid", f"{error}.", file=STATS)
         return None
     if not isinstance(stats, dict):
         ctx.add("stats.invalid", f"{STATS} must hold an object feature -> stats.", file=STATS)

@@ -87,6 +87,10 @@ class Submission(models.Model):
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     progress_updated_at = models.DateTimeField(null=True, blank=True)
+    # Starts of the pipeline for the current validation (redeliveries after a worker died, and
+    # requeues by the sweeper): a dataset that kills its worker every time must not be retried
+    # forever (curation.services.pipeline, curation.services.sweeper).
+    pipeline_attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     validation_outcome = models.CharField(
         max_length=10, choices=ValidationOutcome.choices, default=ValidationOutcome.NOT_RUN

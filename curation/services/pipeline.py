@@ -13,9 +13,11 @@ import shutil
 import time
 from pathlib import Path
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
+from curation import conf
 from curation.models import Submission, SubmissionState
 from curation.services import archives, storage, uploads, workflow
 
@@ -24,10 +26,14 @@ PROGRESS_INTERVAL_S = 0.5
 
 
 class Progress:
-    """Writes (step, done, total) to the submission row, at most every PROGRESS_INTERVAL_S."""
+    """Writes (step, done, total) to the submission row, at most every PROGRESS_INTERVAL_S.
 
-    def __init__(self, submission_id: int):
+    Each write is also the run's heartbeat (``progress_updated_at``) for the sweeper. Only the current run
+    writes: a run the sweeper has replaced cannot overwrite its successor's progress."""
+
+    def __init__(self, submission_id: int, run_id: int | None = None):
         self.submission_id = submission_id
+        self.run_id = run_id
         self.last = 0.0
 
     def __call__(self, step: str, done: int, total: int) -> None:
@@ -35,12 +41,23 @@ class Progress:
         if now - self.last < PROGRESS_INTERVAL_S and done < total:
             return
         self.last = now
-        Submission.objects.filter(pk=self.submission_id).update(
-            progress_step=step[:80],
-            progress_done=max(done, 0),
-            progress_total=max(total, 0),
-            progress_updated_at=timezone.now(),
-        )
+        rows = Submission.objects.filter(pk=self.submission_id)
+        if self.run_id is not None:
+            rows = rows.filter(pipeline_run=self.run_id)
+        try:
+            rows.update(
+                progress_step=step[:80],
+                progress_done=max(done, 0),
+                progress_total=max(total, 0),
+                progress_updated_at=timezone.now(),
+            )
+        except DB_ERRORS:
+            # Progress is best effort: a database restart must not fail the validation itself.
+            # Drop the broken connection; the next write opens a fresh one.
+            logger.warning(
+                "pipeline %s: progress not saved (database unavailable)", self.submission_id
+            )
+            connection.close()
 
 
 def _current(submission_id: int, run_id: int) -> Submission | None:
@@ -86,16 +103,73 @@ def fetch(submission: Submission, progress) -> None:
         raise uploads.UploadError("the submission has no files")
 
 
+DB_ERRORS = (OperationalError, InterfaceError)
+DB_RETRY_DELAYS_S = (0.5, 1, 2, 4, 8, 15)
+
+
+def with_db_retry(write, what: str):
+    """Run a database write, riding out a database restart: on a lost connection, close it and
+    try again with a fresh one (about 30 s in all) before giving up."""
+    for delay in (*DB_RETRY_DELAYS_S, None):
+        try:
+            return write()
+        except DB_ERRORS:
+            if delay is None:
+                raise
+            logger.warning(
+                "pipeline: %s failed (database unavailable); retrying in %ss", what, delay
+            )
+            connection.close()
+            time.sleep(delay)
+    return None
+
+
+def _start_attempt(submission_id: int, run_id: int) -> int | None:
+    """Count one more start of this validation; None when the run is stale or finished."""
+    with transaction.atomic():
+        updated = Submission.objects.filter(
+            pk=submission_id, state=SubmissionState.VALIDATING, pipeline_run=run_id
+        ).update(
+            pipeline_attempts=F("pipeline_attempts") + 1,
+            progress_updated_at=timezone.now(),
+            progress_step="started",
+        )
+        if not updated:
+            return None
+        return Submission.objects.values_list("pipeline_attempts", flat=True).get(pk=submission_id)
+
+
 def pipeline_run(submission_id: int, run_id: int) -> None:
     submission = _current(submission_id, run_id)
     if submission is None:
         logger.info("pipeline %s/%s: nothing to do (stale or finished)", submission_id, run_id)
         return
-    progress = Progress(submission_id)
+    attempts = _start_attempt(submission_id, run_id)
+    if attempts is None:
+        return
+    if attempts > conf.pipeline_max_attempts():
+        # The message came back after its worker died this many times (late acknowledgement):
+        # the dataset itself most likely kills the worker. Stop here, say so, free the files.
+        workflow.submission_validation_abandoned(
+            submission_id=submission_id,
+            error=(
+                f"validation was started {attempts - 1} times and its worker stopped each time "
+                "(crashed, killed or ran out of memory) before it finished; check the dataset's "
+                "largest files, then submit again"
+            ),
+        )
+        return
+    progress = Progress(submission_id, run_id)
     try:
         fetch(submission, progress)
     except (archives.ArchiveError, uploads.UploadError, storage.UnsafePath) as exc:
-        workflow.submission_upload_failed(submission_id=submission_id, error=str(exc))
+        error = str(exc)
+        if submission.pending_archive:
+            # The stored archive is named "<upload token>-<name>": say the name the lab uploaded,
+            # and never show the token.
+            stored = Path(submission.pending_archive).name
+            error = error.replace(stored, submission.source_ref or "the archive")
+        workflow.submission_upload_failed(submission_id=submission_id, error=error)
         return
 
     progress("prepare folder", 0, 1)
@@ -113,8 +187,12 @@ def pipeline_run(submission_id: int, run_id: int) -> None:
         report_dict, error = None, f"validation could not run: {type(exc).__name__}: {exc}"
     finally:
         storage.dematerialise(folder)
-    if _current(submission_id, run_id) is None:
+    if with_db_retry(lambda: _current(submission_id, run_id), "reading the submission") is None:
         return  # withdrawn or superseded while we worked
-    workflow.submission_validation_finished(
-        submission_id=submission_id, report=report_dict, error=error
+    # Hours of validation must not be lost to a database restart at the last moment.
+    with_db_retry(
+        lambda: workflow.submission_validation_finished(
+            submission_id=submission_id, report=report_dict, error=error
+        ),
+        "saving the report",
     )

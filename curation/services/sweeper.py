@@ -4,7 +4,9 @@
 - abandoned uploads (no chunk for ``UPLOAD_EXPIRY_HOURS``) are deleted with their part files;
 - submissions stuck in *validating* (no progress for ``PIPELINE_STALE_MINUTES``, e.g. the broker
   lost the message or the worker was killed) get their pipeline queued again. The database row is
-  the source of truth; the broker is only the wake-up call.
+  the source of truth; the broker is only the wake-up call. After ``PIPELINE_MAX_ATTEMPTS`` starts
+  or requeues the submission goes back to the lab with the reason instead (never "validating"
+  forever).
 """
 
 import contextlib
@@ -16,7 +18,11 @@ from django.utils import timezone
 from curation import conf
 from curation.models import Submission, SubmissionState, UploadSession
 from curation.services.uploads import part_path
-from curation.services.workflow import _start_pipeline, audit
+from curation.services.workflow import (
+    _start_pipeline,
+    audit,
+    submission_validation_abandoned,
+)
 
 
 def uploads_expire(now=None) -> int:
@@ -44,6 +50,21 @@ def pipelines_requeue(now=None) -> list[int]:
                 submission.state != SubmissionState.VALIDATING
                 or submission.progress_updated_at >= cutoff
             ):
+                continue
+            requeues = submission.audit_events.filter(
+                action="pipeline_requeued", created_at__gte=submission.submitted_at or cutoff
+            ).count()
+            tries = max(submission.pipeline_attempts, requeues + 1)
+            if tries >= conf.pipeline_max_attempts():
+                submission_validation_abandoned(
+                    submission_id=pk,
+                    error=(
+                        f"validation did not finish after {tries} attempt(s): its worker stopped "
+                        f"or made no progress for {conf.pipeline_stale_minutes():g} minute(s) "
+                        "each time. Submit again; if it happens again, ask an administrator to "
+                        "check the workers."
+                    ),
+                )
                 continue
             submission.pipeline_run += 1
             submission.progress_step = "queued again"

@@ -145,8 +145,11 @@ def _start_pipeline(submission: Submission) -> None:
     from curation.tasks import run_pipeline
 
     run_id = submission.pipeline_run
+    # robust: the state change is committed whatever happens to the message; if the broker is
+    # down right now the submission is still "validating", and the sweeper sends it again.
     transaction.on_commit(
-        lambda: run_pipeline.apply_async(args=[submission.pk, run_id], queue="validation")
+        lambda: run_pipeline.apply_async(args=[submission.pk, run_id], queue="validation"),
+        robust=True,
     )
 
 
@@ -173,6 +176,7 @@ def _submit(submission_id: int, action: str, *, user) -> Submission:
             last_error="",
             validation_outcome=ValidationOutcome.RUNNING,
             submitted_at=timezone.now(),
+            pipeline_attempts=0,
         )
         submission.pipeline_run += 1
         if action == "resubmit":
@@ -204,6 +208,23 @@ def submission_upload_failed(*, submission_id: int, error: str) -> Submission:
         submission_id,
         "upload_failed",
         actor=None,
+        reason=error,
+        last_error=error,
+        validation_outcome=ValidationOutcome.ERROR,
+        progress_step="failed",
+    )
+
+
+def submission_validation_abandoned(*, submission_id: int, error: str) -> Submission:
+    """Validation never finished (worker lost or stuck on every attempt): back to the lab, with
+    the files unlocked and the reason, so that nothing stays "validating" forever."""
+    current = Submission.objects.only("round").get(pk=submission_id)
+    target = SubmissionState.DRAFT if current.round == 1 else SubmissionState.CHANGES_REQUESTED
+    return _transition(
+        submission_id,
+        "validation_abandoned",
+        actor=None,
+        target=target,
         reason=error,
         last_error=error,
         validation_outcome=ValidationOutcome.ERROR,
