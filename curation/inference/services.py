@@ -149,7 +149,9 @@ def inference_run_mark_failed(run_id: int, message: str) -> None:
             _finish_failed(run, message)
 
 
-def inference_run_execute(run_id: int, *, reraise: tuple = ()) -> InferenceRun | None:
+def inference_run_execute(
+    run_id: int, *, reraise: tuple = (), time_limit_s: float | None = None
+) -> InferenceRun | None:
     """Run the check for a queued run and store its report. Safe to call twice for one run."""
     from validators.inference import UsageError, check_policy
 
@@ -169,6 +171,7 @@ def inference_run_execute(run_id: int, *, reraise: tuple = ()) -> InferenceRun |
             vlm_model=run.policy.vlm_model or None,
             progress=progress,
             reraise=reraise,
+            time_limit_s=time_limit_s,
         )
     except UsageError as exc:
         # e.g. "cuda" asked for on a worker without a GPU: nothing to retry.

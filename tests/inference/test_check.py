@@ -329,3 +329,10 @@ def test_pi_policies_say_what_the_environment_lacks(dataset, tmp_path, policy_ty
     assert report.status == FAILED and report.policy_type == policy_type
     assert report.fits  # the features fit: it is the environment that does not
     assert "openpi" in report.error["message"] and "transformers" in report.error["message"]
+
+
+def test_time_limit_stops_the_check_between_calls(dataset, smolvla):
+    report = check_policy(dataset, str(smolvla), time_limit_s=0.0, **FAST)
+    assert report.status == FAILED
+    assert report.error["stage"] == "time limit"
+    assert "time limit of 0 s" in report.error["message"]

@@ -257,3 +257,26 @@ def test_vla_check_command(dataset, other_dataset, smolvla):
     with pytest.raises(CommandError) as unusable:
         call_command("vla_check", str(dataset), "--policy", str(smolvla), "--device", "tpu")
     assert unusable.value.returncode == 2
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_run_past_its_time_limit_is_stopped_and_failed(
+    django_db_setup, allow_test_datasets, policy, dataset
+):
+    """A worker whose soft limit is 1 s: the check is interrupted and the run says why."""
+    from tests.conftest import start_worker, stop_worker, wait_for_worker
+
+    queue = "inference-time-limit-test"  # only this worker listens here
+    worker = start_worker(queues=(queue,), concurrency=1, INFERENCE_SOFT_TIME_LIMIT="1")
+    try:
+        wait_for_worker(worker, queues=(queue,))
+        run = InferenceRun.objects.create(dataset_path=str(dataset), policy=policy, steps=500)
+        from curation.inference.tasks import run_inference_check
+
+        run_inference_check.apply_async(args=[run.pk], queue=queue)
+        run = wait_until_finished(run.pk, timeout=120)
+    finally:
+        stop_worker(worker)
+    assert run.status == InferenceRun.Status.FAILED
+    assert "time limit of 1 s" in run.error
