@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -20,6 +21,8 @@ MAX_STEPS = 1000  # a bound for requests from the web; the command line can ask 
 # A run the worker lost (out of memory, hard time limit) is redelivered; after this many starts
 # it is marked failed instead of being retried forever.
 MAX_ATTEMPTS = 2
+# A run still "running" this long after its hard time limit has lost its worker.
+STALLED_GRACE_S = 5 * 60
 
 
 def dataset_roots() -> list[Path]:
@@ -77,6 +80,7 @@ def inference_run_request(
     if not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
         raise ValidationError({"steps": f"steps must be between 1 and {MAX_STEPS}"})
 
+    inference_runs_fail_stalled()
     pending = (
         InferenceRun.objects.select_for_update()
         .filter(
@@ -100,6 +104,22 @@ def inference_run_request(
     )
     transaction.on_commit(lambda: _enqueue(run.pk))
     return run, True
+
+
+def inference_runs_fail_stalled() -> int:
+    """Fail runs still "running" well past the hard time limit: their worker was killed (hard
+    limit, out of memory) without a chance to say so. Returns how many were failed."""
+    from curation.inference.tasks import TIME_LIMIT
+
+    cutoff = timezone.now() - timedelta(seconds=TIME_LIMIT + STALLED_GRACE_S)
+    return InferenceRun.objects.filter(
+        status=InferenceRun.Status.RUNNING, started_at__lt=cutoff
+    ).update(
+        status=InferenceRun.Status.FAILED,
+        error="the worker stopped without finishing (killed at the hard time limit, or out of "
+        "memory?)",
+        finished_at=timezone.now(),
+    )
 
 
 def _enqueue(run_id: int) -> None:

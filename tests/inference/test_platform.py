@@ -280,3 +280,23 @@ def test_a_run_past_its_time_limit_is_stopped_and_failed(
         stop_worker(worker)
     assert run.status == InferenceRun.Status.FAILED
     assert "time limit of 1 s" in run.error
+
+
+@pytest.mark.django_db
+def test_a_stalled_run_does_not_block_new_requests(allow_test_datasets, policy, dataset):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from curation.inference.tasks import TIME_LIMIT
+
+    stalled, _ = services.inference_run_request(dataset_path=str(dataset), policy=policy)
+    long_ago = timezone.now() - timedelta(seconds=TIME_LIMIT + services.STALLED_GRACE_S + 1)
+    InferenceRun.objects.filter(pk=stalled.pk).update(
+        status=InferenceRun.Status.RUNNING, started_at=long_ago
+    )
+    fresh, created = services.inference_run_request(dataset_path=str(dataset), policy=policy)
+    assert created and fresh.pk != stalled.pk
+    stalled.refresh_from_db()
+    assert stalled.status == InferenceRun.Status.FAILED
+    assert "hard time limit" in stalled.error
