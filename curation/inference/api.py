@@ -1,6 +1,7 @@
 """REST API: list policies, request a run (POST), read runs and their reports (GET)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -66,6 +67,18 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.policy_list()
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("dataset_path", str, description="runs on this dataset folder"),
+            OpenApiParameter("dataset_version_id", int, description="runs on this version"),
+        ]
+    ),
+    create=extend_schema(
+        request=InferenceRunRequestSerializer,
+        responses={201: InferenceRunSerializer, 200: InferenceRunSerializer},
+    ),
+)
 class InferenceRunViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):

@@ -300,3 +300,20 @@ def test_a_stalled_run_does_not_block_new_requests(allow_test_datasets, policy, 
     stalled.refresh_from_db()
     assert stalled.status == InferenceRun.Status.FAILED
     assert "hard time limit" in stalled.error
+
+
+@pytest.mark.django_db
+def test_runs_page_lists_and_filters(allow_test_datasets, policy, dataset, client, researcher):
+    queued, _ = services.inference_run_request(dataset_path=str(dataset), policy=policy)
+    failed = InferenceRun.objects.create(
+        dataset_path="/elsewhere/ds", policy=policy, status=InferenceRun.Status.FAILED
+    )
+    assert client.get(reverse("inference-runs")).status_code == 302  # sign in first
+    client.force_login(researcher)
+    page = client.get(reverse("inference-runs")).content.decode()
+    assert f'href="/inference/runs/{queued.pk}/"' in page
+    assert f'href="/inference/runs/{failed.pk}/"' in page
+    assert "tiny SmolVLA" in page and 'href="/inference/"' in page  # listed, and in the nav
+    only_failed = client.get(reverse("inference-runs"), {"status": "failed"}).content.decode()
+    assert f'href="/inference/runs/{failed.pk}/"' in only_failed
+    assert f'href="/inference/runs/{queued.pk}/"' not in only_failed
