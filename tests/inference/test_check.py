@@ -336,3 +336,14 @@ def test_time_limit_stops_the_check_between_calls(dataset, smolvla):
     assert report.status == FAILED
     assert report.error["stage"] == "time limit"
     assert "time limit of 0 s" in report.error["message"]
+
+
+def test_damaged_video_gives_a_clear_error(dataset, smolvla, tmp_path):
+    copy = tmp_path / "damaged_video"
+    shutil.copytree(dataset, copy)
+    (video,) = copy.glob("videos/*/chunk-000/file-000.mp4")
+    video.write_bytes(video.read_bytes()[:3000])
+    report = check_policy(copy, str(smolvla), **FAST)
+    assert report.status == FAILED and report.error["stage"] == "frames"
+    assert "cannot be read from the dataset" in report.error["message"]
+    assert "video files" in report.error["message"]

@@ -142,8 +142,15 @@ class FrameSource:
         try:
             item = self.dataset[index]
         except Exception as exc:
+            videos = ""
+            if getattr(self.dataset.meta, "video_keys", None):
+                videos = (
+                    "; the video files under videos/ may be damaged or shorter than "
+                    "meta/episodes says"
+                )
             raise InferenceCheckError(
-                f"frame {index} cannot be read from the dataset: {exc}", stage="frames"
+                f"frame {index} cannot be read from the dataset ({_first_line(exc)}){videos}",
+                stage="frames",
             ) from exc
         self.decode_s += time.perf_counter() - started
         self.decoded += 1
