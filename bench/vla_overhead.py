@@ -52,7 +52,7 @@ def build_small_artefacts(folder: Path) -> tuple[Path, Path]:
     from lerobot.policies.smolvla.modeling_smolvla import SmolVLAPolicy
     from transformers import SmolVLMConfig
 
-    from tests.inference import builders
+    from validators.inference import tiny as builders
 
     dataset = builders.make_dataset(folder / "dataset", episodes=4, frames=30, fps=30)
     vlm = builders.make_tiny_vlm(folder / "vlm")

@@ -316,10 +316,10 @@ def test_pi_policies_say_what_the_environment_lacks(dataset, tmp_path, policy_ty
     from lerobot.policies.factory import make_policy_config
     from safetensors.torch import save_file
 
-    from tests.inference.builders import _features_of
+    from validators.inference.tiny import features_of
 
     config = make_policy_config(policy_type, push_to_hub=False, device="cpu")
-    config.input_features, config.output_features = _features_of(dataset)
+    config.input_features, config.output_features = features_of(dataset)
     config._save_pretrained(tmp_path)
     save_file({}, tmp_path / "model.safetensors")
 

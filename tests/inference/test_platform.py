@@ -4,6 +4,7 @@ the API, the run page, the dataset panel, the admin and ``manage.py vla_check``.
 import io
 import json
 import time
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -317,3 +318,19 @@ def test_runs_page_lists_and_filters(allow_test_datasets, policy, dataset, clien
     only_failed = client.get(reverse("inference-runs"), {"status": "failed"}).content.decode()
     assert f'href="/inference/runs/{failed.pk}/"' in only_failed
     assert f'href="/inference/runs/{queued.pk}/"' not in only_failed
+
+
+@pytest.mark.django_db
+def test_seed_inference_demo_is_idempotent(settings, tmp_path):
+    settings.STORAGE_ROOT = tmp_path
+    from curation.models import Policy
+
+    out = io.StringIO()
+    call_command("seed_inference_demo", stdout=out)
+    call_command("seed_inference_demo", stdout=io.StringIO())
+    assert Policy.objects.count() == 2
+    dataset = tmp_path / "demo" / "inference" / "so101_pick_demo"
+    assert f"demo dataset: {dataset}" in out.getvalue()
+    assert (dataset / "meta" / "info.json").is_file()
+    for policy in Policy.objects.all():
+        assert (tmp_path / "demo" / "inference").resolve() in Path(policy.path).resolve().parents

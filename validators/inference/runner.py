@@ -30,6 +30,7 @@ from validators.inference import device as devices
 from validators.inference.errors import InferenceCheckError, TimeBudgetExceeded, UsageError
 from validators.inference.features import dataset_policy_features, match_features
 from validators.inference.loading import (
+    has_processor_configs,
     load_policy,
     load_policy_config,
     open_dataset,
@@ -460,7 +461,7 @@ def check_policy(
         config = load_policy_config(str(policy), source)
         report.policy_type = config.type
         report.policy_source = source
-        has_processors = _processors_saved(str(policy), source)
+        has_processors = has_processor_configs(str(policy), source)
         report.issues = match_features(
             config,
             dataset_features,
@@ -592,12 +593,6 @@ def check_policy(
         with contextlib.suppress(Exception):
             report.memory.setdefault("peak_rss_mib", devices.peak_rss_mib())
     return report
-
-
-def _processors_saved(reference: str, source: str) -> bool:
-    from validators.inference.loading import _has_processor_configs
-
-    return _has_processor_configs(reference, source)
 
 
 def _first_line(exc: BaseException) -> str:
