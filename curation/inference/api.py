@@ -52,7 +52,7 @@ class InferenceRunSerializer(serializers.ModelSerializer):
 
 
 class InferenceRunRequestSerializer(serializers.Serializer):
-    dataset_path = serializers.CharField(max_length=1000)
+    dataset_path = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     dataset_version_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     policy = serializers.PrimaryKeyRelatedField(queryset=Policy.objects.filter(is_active=True))
     device = serializers.ChoiceField(choices=services.DEVICES, default="auto")
@@ -109,7 +109,7 @@ class InferenceRunViewSet(
         data = incoming.validated_data
         try:
             run, created = services.inference_run_request(
-                dataset_path=data["dataset_path"],
+                dataset_path=data.get("dataset_path", ""),
                 dataset_version_id=data.get("dataset_version_id"),
                 policy=data["policy"],
                 device=data["device"],

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from curation.models import InferenceRun, Policy
 
@@ -47,6 +50,24 @@ def clean_dataset_path(dataset_path: str) -> str:
     return str(path)
 
 
+def dataset_resolver():
+    """The configured ``resolver(version_id)`` context manager yielding a dataset folder, or None."""
+    dotted = getattr(settings, "INFERENCE_DATASET_RESOLVER", "")
+    return import_string(dotted) if dotted else None
+
+
+@contextlib.contextmanager
+def dataset_folder(run: InferenceRun) -> Iterator[str]:
+    """The folder to check: laid out by the resolver for a dataset version, when one is configured,
+    and cleaned up afterwards; otherwise the run's ``dataset_path``."""
+    resolver = dataset_resolver()
+    if resolver is not None and run.dataset_version_id is not None:
+        with resolver(run.dataset_version_id) as folder:
+            yield str(folder)
+    else:
+        yield run.dataset_path
+
+
 def policy_create(
     *, name: str, path: str, policy_type: str = "", notes: str = "", vlm_model: str = ""
 ) -> Policy:
@@ -71,7 +92,10 @@ def inference_run_request(
     Asking again while the same check is queued or running returns that run instead of a second
     one, so double-clicks and retried API calls cost one GPU run.
     """
-    path = clean_dataset_path(dataset_path)
+    if dataset_version_id is not None and not dataset_path and dataset_resolver() is not None:
+        path = ""  # the worker lays the version out (INFERENCE_DATASET_RESOLVER)
+    else:
+        path = clean_dataset_path(dataset_path)
     if not policy.is_active:
         raise ValidationError({"policy": f"policy {policy.name!r} is inactive"})
     device = (device or "auto").strip().lower()
@@ -85,6 +109,7 @@ def inference_run_request(
         InferenceRun.objects.select_for_update()
         .filter(
             dataset_path=path,
+            dataset_version_id=dataset_version_id,
             policy=policy,
             requested_device=device,
             steps=steps,
@@ -183,19 +208,28 @@ def inference_run_execute(
         InferenceRun.objects.filter(pk=run_id).update(stage=stage[:100], progress=fraction)
 
     try:
-        report = check_policy(
-            run.dataset_path,
-            run.policy.path,
-            device=run.requested_device,
-            steps=run.steps,
-            vlm_model=run.policy.vlm_model or None,
-            progress=progress,
-            reraise=reraise,
-            time_limit_s=time_limit_s,
-        )
+        with dataset_folder(run) as folder:
+            report = check_policy(
+                folder,
+                run.policy.path,
+                device=run.requested_device,
+                steps=run.steps,
+                vlm_model=run.policy.vlm_model or None,
+                progress=progress,
+                reraise=reraise,
+                time_limit_s=time_limit_s,
+            )
+    except reraise:
+        raise
     except UsageError as exc:
         # e.g. "cuda" asked for on a worker without a GPU: nothing to retry.
         inference_run_mark_failed(run_id, str(exc))
+        return InferenceRun.objects.get(pk=run_id)
+    except Exception as exc:  # the resolver could not lay the dataset version out
+        logger.exception("inference run %s: dataset version %s", run_id, run.dataset_version_id)
+        inference_run_mark_failed(
+            run_id, f"dataset version {run.dataset_version_id} cannot be laid out: {exc}"
+        )
         return InferenceRun.objects.get(pk=run_id)
     return inference_run_store_report(run_id, report)
 

@@ -334,3 +334,29 @@ def test_seed_inference_demo_is_idempotent(settings, tmp_path):
     assert (dataset / "meta" / "info.json").is_file()
     for policy in Policy.objects.all():
         assert (tmp_path / "demo" / "inference").resolve() in Path(policy.path).resolve().parents
+
+
+@pytest.mark.django_db
+def test_a_dataset_version_is_laid_out_by_the_resolver(settings, policy, dataset, curator):
+    from tests.inference import resolvers
+
+    settings.INFERENCE_DATASET_RESOLVER = "tests.inference.resolvers.copy_of_version"
+    resolvers.VERSIONS[41] = dataset
+    response = api_client(curator).post(
+        "/api/inference/runs/", {"dataset_version_id": 41, "policy": policy.pk, "steps": 3},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 201, response.content
+    run = services.inference_run_execute(response.json()["id"])
+    assert run.status == InferenceRun.Status.OK, run.error
+    assert run.dataset_path == "" and run.dataset_version_id == 41
+    laid_out = resolvers.LAID_OUT[-1]
+    assert run.report["dataset_path"] == str(laid_out)
+    assert not laid_out.exists()  # removed after the check
+
+    missing, _ = services.inference_run_request(
+        dataset_version_id=99, dataset_path="", policy=policy
+    )
+    missing = services.inference_run_execute(missing.pk)
+    assert missing.status == InferenceRun.Status.FAILED
+    assert "dataset version 99 cannot be laid out" in missing.error
