@@ -266,7 +266,7 @@ def test_a_run_past_its_time_limit_is_stopped_and_failed(
     django_db_setup, allow_test_datasets, policy, dataset
 ):
     """A worker whose soft limit is 1 s: the check is interrupted and the run says why."""
-    from tests.conftest import start_worker, stop_worker, wait_for_worker
+    from tests.conftest import REPO, start_worker, stop_worker, wait_for_worker
 
     queue = "inference-time-limit-test"  # only this worker listens here
     worker = start_worker(queues=(queue,), concurrency=1, INFERENCE_SOFT_TIME_LIMIT="1")
@@ -279,6 +279,8 @@ def test_a_run_past_its_time_limit_is_stopped_and_failed(
         run = wait_until_finished(run.pk, timeout=120)
     finally:
         stop_worker(worker)
+        # kombu's filesystem transport leaves an exchange file for the queue in ./control/
+        (REPO / "control" / f"{queue}.exchange").unlink(missing_ok=True)
     assert run.status == InferenceRun.Status.FAILED
     assert "time limit of 1 s" in run.error
 
