@@ -41,9 +41,30 @@ from validators.inference.runner import (
     timed_action_loop,
 )
 
+# VLM shapes: "small" costs ~10 ms per chunk on a CPU core; "full" is SmolVLM2-500M's shape, which
+# makes a SmolVLA of 450M parameters like lerobot/smolvla_base (randomly initialised here).
+VLM_SHAPES = {
+    "small": {
+        "text": dict(hidden_size=256, intermediate_size=768, num_hidden_layers=4,
+                     num_attention_heads=8, num_key_value_heads=4, head_dim=32),
+        "vision": dict(hidden_size=128, intermediate_size=256, num_hidden_layers=2),
+        "policy": dict(num_vlm_layers=4, chunk_size=10, n_action_steps=10, num_steps=4,
+                       max_state_dim=8, max_action_dim=8, tokenizer_max_length=16),
+    },
+    "full": {
+        "text": dict(hidden_size=960, intermediate_size=2560, num_hidden_layers=32,
+                     num_attention_heads=15, num_key_value_heads=5, head_dim=64,
+                     vocab_size=49280),
+        "vision": dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
+                       num_attention_heads=12, image_size=512),
+        "scale_factor": 4,
+        "policy": dict(),  # SmolVLAConfig defaults: 16 VLM layers, chunk 50, 10 flow steps, 512 px
+    },
+}  # fmt: skip
 
-def build_small_artefacts(folder: Path) -> tuple[Path, Path]:
-    """A 4-episode dataset and a SmolVLA with a small (not tiny) VLM: ~10 ms-scale chunks on CPU."""
+
+def build_artefacts(folder: Path, size: str) -> tuple[Path, Path]:
+    """A 4-episode dataset and a SmolVLA whose VLM has the given shape (random weights)."""
     import torch
     from lerobot.configs.types import FeatureType
     from lerobot.datasets.utils import dataset_to_policy_features
@@ -52,37 +73,29 @@ def build_small_artefacts(folder: Path) -> tuple[Path, Path]:
     from lerobot.policies.smolvla.modeling_smolvla import SmolVLAPolicy
     from transformers import SmolVLMConfig
 
-    from tests.inference import builders
+    from validators.inference import tiny
 
-    dataset = builders.make_dataset(folder / "dataset", episodes=4, frames=30, fps=30)
-    vlm = builders.make_tiny_vlm(folder / "vlm")
-    # Widen the tiny VLM so a model call costs more than the Python around it, as real ones do.
+    shape = VLM_SHAPES[size]
+    dataset = tiny.make_dataset(folder / "dataset", episodes=4, frames=30, fps=30)
+    vlm = tiny.make_tiny_vlm(folder / "vlm")
+    # Widen the tiny VLM so a model call costs what real ones do relative to the Python around it.
     config = SmolVLMConfig.from_pretrained(vlm)
-    config.text_config.hidden_size = 256
-    config.text_config.intermediate_size = 768
-    config.text_config.num_hidden_layers = 4
-    config.text_config.num_attention_heads = 8
-    config.text_config.num_key_value_heads = 4
-    config.text_config.head_dim = 32
-    config.vision_config.hidden_size = 128
-    config.vision_config.intermediate_size = 256
-    config.vision_config.num_hidden_layers = 2
+    for key, value in shape["text"].items():
+        setattr(config.text_config, key, value)
+    for key, value in shape["vision"].items():
+        setattr(config.vision_config, key, value)
+    config.scale_factor = shape.get("scale_factor", config.scale_factor)
     config.save_pretrained(vlm)
 
     torch.manual_seed(0)
+    image_size = config.vision_config.image_size
     policy_config = SmolVLAConfig(
         vlm_model_name=str(vlm),
         load_vlm_weights=False,
-        num_vlm_layers=4,
-        resize_imgs_with_padding=(builders.VLM_IMAGE_SIZE, builders.VLM_IMAGE_SIZE),
-        chunk_size=10,
-        n_action_steps=10,
-        max_state_dim=8,
-        max_action_dim=8,
-        num_steps=4,
-        tokenizer_max_length=16,
+        resize_imgs_with_padding=(image_size, image_size),
         device="cpu",
         push_to_hub=False,
+        **shape["policy"],
     )
     meta = open_dataset_metadata(dataset)
     features = dataset_to_policy_features(meta.features)
@@ -106,8 +119,12 @@ def main() -> None:
     parser.add_argument("--dataset")
     parser.add_argument("--policy")
     parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--size", choices=sorted(VLM_SHAPES), default="small", help="SmolVLA built when no --policy"
+    )
     parser.add_argument("--steps", type=int, default=100, help="frames per loop")
     parser.add_argument("--rounds", type=int, default=16, help="paired bare/check rounds")
+    parser.add_argument("--chunks", type=int, default=10, help="timed chunks in the full check")
     parser.add_argument(
         "--threads",
         type=int,
@@ -123,7 +140,7 @@ def main() -> None:
     if options.dataset and options.policy:
         dataset, policy_ref = Path(options.dataset), options.policy
     else:
-        dataset, policy_ref = build_small_artefacts(Path(workdir.name))
+        dataset, policy_ref = build_artefacts(Path(workdir.name), options.size)
     device = select_device(options.device)
 
     meta = open_dataset_metadata(dataset)
@@ -180,7 +197,9 @@ def main() -> None:
         )
     print("goal: overhead within 5%")
 
-    report = check_policy(dataset, str(policy_ref), device=device, steps=options.steps)
+    report = check_policy(
+        dataset, str(policy_ref), device=device, steps=options.steps, chunks=options.chunks
+    )
     print(
         f"full check: status {report.status}, load {report.load_s:.2f} s, first call "
         f"{report.first_call_ms:.1f} ms, action p50/p95/max {report.per_action.p50_ms:.2f}/"

@@ -281,3 +281,6 @@ LOGGING = {
 INFERENCE_DATASET_ROOTS = env_list("INFERENCE_DATASET_ROOTS") or [STORAGE_ROOT]
 # Seconds before a run is stopped (the hard limit is one minute later).
 INFERENCE_SOFT_TIME_LIMIT = int(os.environ.get("INFERENCE_SOFT_TIME_LIMIT", str(30 * 60)))
+# Dotted path to a context manager ``resolver(dataset_version_id) -> folder`` that lays a dataset
+# version out for the check and cleans it up afterwards (blank: runs use their dataset_path).
+INFERENCE_DATASET_RESOLVER = os.environ.get("INFERENCE_DATASET_RESOLVER", "")

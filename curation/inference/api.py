@@ -1,6 +1,7 @@
 """REST API: list policies, request a run (POST), read runs and their reports (GET)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -51,7 +52,7 @@ class InferenceRunSerializer(serializers.ModelSerializer):
 
 
 class InferenceRunRequestSerializer(serializers.Serializer):
-    dataset_path = serializers.CharField(max_length=1000)
+    dataset_path = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     dataset_version_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     policy = serializers.PrimaryKeyRelatedField(queryset=Policy.objects.filter(is_active=True))
     device = serializers.ChoiceField(choices=services.DEVICES, default="auto")
@@ -66,6 +67,18 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.policy_list()
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("dataset_path", str, description="runs on this dataset folder"),
+            OpenApiParameter("dataset_version_id", int, description="runs on this version"),
+        ]
+    ),
+    create=extend_schema(
+        request=InferenceRunRequestSerializer,
+        responses={201: InferenceRunSerializer, 200: InferenceRunSerializer},
+    ),
+)
 class InferenceRunViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -96,7 +109,7 @@ class InferenceRunViewSet(
         data = incoming.validated_data
         try:
             run, created = services.inference_run_request(
-                dataset_path=data["dataset_path"],
+                dataset_path=data.get("dataset_path", ""),
                 dataset_version_id=data.get("dataset_version_id"),
                 policy=data["policy"],
                 device=data["device"],

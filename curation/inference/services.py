@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from curation.models import InferenceRun, Policy
 
@@ -20,6 +24,8 @@ MAX_STEPS = 1000  # a bound for requests from the web; the command line can ask 
 # A run the worker lost (out of memory, hard time limit) is redelivered; after this many starts
 # it is marked failed instead of being retried forever.
 MAX_ATTEMPTS = 2
+# A run still "running" this long after its hard time limit has lost its worker.
+STALLED_GRACE_S = 5 * 60
 
 
 def dataset_roots() -> list[Path]:
@@ -42,6 +48,24 @@ def clean_dataset_path(dataset_path: str) -> str:
             {"dataset_path": f"{path} is not a LeRobot dataset (no meta/info.json)"}
         )
     return str(path)
+
+
+def dataset_resolver():
+    """The configured ``resolver(version_id)`` context manager yielding a dataset folder, or None."""
+    dotted = getattr(settings, "INFERENCE_DATASET_RESOLVER", "")
+    return import_string(dotted) if dotted else None
+
+
+@contextlib.contextmanager
+def dataset_folder(run: InferenceRun) -> Iterator[str]:
+    """The folder to check: laid out by the resolver for a dataset version, when one is configured,
+    and cleaned up afterwards; otherwise the run's ``dataset_path``."""
+    resolver = dataset_resolver()
+    if resolver is not None and run.dataset_version_id is not None:
+        with resolver(run.dataset_version_id) as folder:
+            yield str(folder)
+    else:
+        yield run.dataset_path
 
 
 def policy_create(
@@ -68,7 +92,10 @@ def inference_run_request(
     Asking again while the same check is queued or running returns that run instead of a second
     one, so double-clicks and retried API calls cost one GPU run.
     """
-    path = clean_dataset_path(dataset_path)
+    if dataset_version_id is not None and not dataset_path and dataset_resolver() is not None:
+        path = ""  # the worker lays the version out (INFERENCE_DATASET_RESOLVER)
+    else:
+        path = clean_dataset_path(dataset_path)
     if not policy.is_active:
         raise ValidationError({"policy": f"policy {policy.name!r} is inactive"})
     device = (device or "auto").strip().lower()
@@ -77,10 +104,12 @@ def inference_run_request(
     if not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
         raise ValidationError({"steps": f"steps must be between 1 and {MAX_STEPS}"})
 
+    inference_runs_fail_stalled()
     pending = (
         InferenceRun.objects.select_for_update()
         .filter(
             dataset_path=path,
+            dataset_version_id=dataset_version_id,
             policy=policy,
             requested_device=device,
             steps=steps,
@@ -100,6 +129,22 @@ def inference_run_request(
     )
     transaction.on_commit(lambda: _enqueue(run.pk))
     return run, True
+
+
+def inference_runs_fail_stalled() -> int:
+    """Fail runs still "running" well past the hard time limit: their worker was killed (hard
+    limit, out of memory) without a chance to say so. Returns how many were failed."""
+    from curation.inference.tasks import TIME_LIMIT
+
+    cutoff = timezone.now() - timedelta(seconds=TIME_LIMIT + STALLED_GRACE_S)
+    return InferenceRun.objects.filter(
+        status=InferenceRun.Status.RUNNING, started_at__lt=cutoff
+    ).update(
+        status=InferenceRun.Status.FAILED,
+        error="the worker stopped without finishing (killed at the hard time limit, or out of "
+        "memory?)",
+        finished_at=timezone.now(),
+    )
 
 
 def _enqueue(run_id: int) -> None:
@@ -149,7 +194,9 @@ def inference_run_mark_failed(run_id: int, message: str) -> None:
             _finish_failed(run, message)
 
 
-def inference_run_execute(run_id: int, *, reraise: tuple = ()) -> InferenceRun | None:
+def inference_run_execute(
+    run_id: int, *, reraise: tuple = (), time_limit_s: float | None = None
+) -> InferenceRun | None:
     """Run the check for a queued run and store its report. Safe to call twice for one run."""
     from validators.inference import UsageError, check_policy
 
@@ -161,18 +208,28 @@ def inference_run_execute(run_id: int, *, reraise: tuple = ()) -> InferenceRun |
         InferenceRun.objects.filter(pk=run_id).update(stage=stage[:100], progress=fraction)
 
     try:
-        report = check_policy(
-            run.dataset_path,
-            run.policy.path,
-            device=run.requested_device,
-            steps=run.steps,
-            vlm_model=run.policy.vlm_model or None,
-            progress=progress,
-            reraise=reraise,
-        )
+        with dataset_folder(run) as folder:
+            report = check_policy(
+                folder,
+                run.policy.path,
+                device=run.requested_device,
+                steps=run.steps,
+                vlm_model=run.policy.vlm_model or None,
+                progress=progress,
+                reraise=reraise,
+                time_limit_s=time_limit_s,
+            )
+    except reraise:
+        raise
     except UsageError as exc:
         # e.g. "cuda" asked for on a worker without a GPU: nothing to retry.
         inference_run_mark_failed(run_id, str(exc))
+        return InferenceRun.objects.get(pk=run_id)
+    except Exception as exc:  # the resolver could not lay the dataset version out
+        logger.exception("inference run %s: dataset version %s", run_id, run.dataset_version_id)
+        inference_run_mark_failed(
+            run_id, f"dataset version {run.dataset_version_id} cannot be laid out: {exc}"
+        )
         return InferenceRun.objects.get(pk=run_id)
     return inference_run_store_report(run_id, report)
 

@@ -18,8 +18,12 @@ TIME_LIMIT = SOFT_TIME_LIMIT + 60
     acks_late=True,
 )
 def run_inference_check(run_id: int) -> None:
+    # Two guards: the check stops itself between calls once past the limit, and Celery's soft
+    # limit interrupts whatever runs (a library that swallows exceptions may absorb that one).
     try:
-        services.inference_run_execute(run_id, reraise=(SoftTimeLimitExceeded,))
+        services.inference_run_execute(
+            run_id, reraise=(SoftTimeLimitExceeded,), time_limit_s=SOFT_TIME_LIMIT
+        )
     except SoftTimeLimitExceeded:
         services.inference_run_mark_failed(
             run_id, f"the check ran past its time limit of {SOFT_TIME_LIMIT} s and was stopped"

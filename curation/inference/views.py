@@ -3,12 +3,33 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from curation.inference import selectors, services
 from curation.models import InferenceRun, Policy
+
+
+@login_required
+def run_list(request):
+    """Every inference run, newest first, with the registered policies."""
+    runs = selectors.inference_run_list()
+    status = request.GET.get("status", "")
+    if status in InferenceRun.Status.values:
+        runs = runs.filter(status=status)
+    page = Paginator(runs, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "curation/inference_runs.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": InferenceRun.Status.choices,
+            "policies": selectors.policy_list(),
+        },
+    )
 
 
 @login_required

@@ -1,9 +1,11 @@
 """The on-device inference check: registered policies, and runs of a policy against a dataset.
 
-``InferenceRun`` points at a dataset by its folder (``dataset_path``) and, optionally, by the id of
-the dataset version it belongs to (``dataset_version_id``, a plain integer rather than a foreign
-key so that this module does not depend on the submission/dataset models; the dataset page looks
-runs up by either).
+``InferenceRun`` points at a dataset by its folder (``dataset_path``) and/or by the id of the
+dataset version it belongs to (``dataset_version_id``, a plain integer rather than a foreign key so
+that this module does not depend on the submission/dataset models; the dataset page looks runs up
+by either). When versions are stored as files that must be laid out before use, the setting
+``INFERENCE_DATASET_RESOLVER`` names a context manager ``resolver(version_id) -> folder`` that the
+worker uses around the check (``curation.inference.services.dataset_folder``).
 """
 
 from django.conf import settings
@@ -66,7 +68,12 @@ class InferenceRun(models.Model):
 
     FINISHED = (Status.OK, Status.INCOMPATIBLE, Status.FAILED)
 
-    dataset_path = models.CharField(max_length=1000, db_index=True)
+    dataset_path = models.CharField(
+        max_length=1000,
+        blank=True,
+        db_index=True,
+        help_text="The dataset folder; blank when the worker lays the version out itself.",
+    )
     dataset_version_id = models.PositiveBigIntegerField(
         null=True, blank=True, db_index=True, help_text="The dataset version this folder holds."
     )

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.inference import builders
+from validators.inference import tiny as builders
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,8 @@
 """The inference check end to end on tiny real policies and real (video) datasets, on the CPU."""
 
 import json
+import runpy
 import shutil
-import subprocess
 import sys
 
 import pytest
@@ -284,29 +284,31 @@ def test_progress_reports_and_reraise(dataset, smolvla):
         check_policy(dataset, str(smolvla), progress=stop, reraise=(Stop,), **FAST)
 
 
-def test_command_line_exit_codes(dataset, other_dataset, smolvla, capsys):
+def test_command_line_exit_codes(dataset, other_dataset, smolvla, capsys, monkeypatch):
     args = ["--steps", "4", "--chunks", "1", "--warmup", "0"]
     assert main([str(dataset), "--policy", str(smolvla), *args]) == 0
     text = capsys.readouterr().out
     assert "Inference check: OK" in text and "p95" in text and "determinism" in text
 
+    # python -m validators.inference --json: stdout is the JSON alone (lerobot's prints go to stderr)
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["validators.inference", str(dataset), "--policy", str(smolvla), "--json", *args],
+    )
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_module("validators.inference", run_name="__main__")
+    assert exited.value.code == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert report["status"] == "ok" and report["per_action"]["count"] == 4
+    assert "Loading weights from local directory" in captured.err
+
     assert main([str(other_dataset), "--policy", str(smolvla), "--json", *args]) == 1
-    data = json.loads(capsys.readouterr().out)
-    assert data["status"] == "incompatible"
+    assert json.loads(capsys.readouterr().out)["status"] == "incompatible"
 
     assert main([str(dataset), "--policy", str(smolvla), "--device", "tpu", *args]) == 2
     assert "unknown device" in capsys.readouterr().err
-
-
-def test_python_dash_m_prints_clean_json(dataset, smolvla):
-    result = subprocess.run(
-        [sys.executable, "-m", "validators.inference", str(dataset), "--policy", str(smolvla),
-         "--steps", "3", "--chunks", "1", "--warmup", "0", "--json"],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout)  # lerobot's prints went to stderr
-    assert report["status"] == "ok" and report["per_action"]["count"] == 3
 
 
 @pytest.mark.parametrize("policy_type", ["pi0", "pi05"])
@@ -316,10 +318,10 @@ def test_pi_policies_say_what_the_environment_lacks(dataset, tmp_path, policy_ty
     from lerobot.policies.factory import make_policy_config
     from safetensors.torch import save_file
 
-    from tests.inference.builders import _features_of
+    from validators.inference.tiny import features_of
 
     config = make_policy_config(policy_type, push_to_hub=False, device="cpu")
-    config.input_features, config.output_features = _features_of(dataset)
+    config.input_features, config.output_features = features_of(dataset)
     config._save_pretrained(tmp_path)
     save_file({}, tmp_path / "model.safetensors")
 
@@ -329,3 +331,21 @@ def test_pi_policies_say_what_the_environment_lacks(dataset, tmp_path, policy_ty
     assert report.status == FAILED and report.policy_type == policy_type
     assert report.fits  # the features fit: it is the environment that does not
     assert "openpi" in report.error["message"] and "transformers" in report.error["message"]
+
+
+def test_time_limit_stops_the_check_between_calls(dataset, smolvla):
+    report = check_policy(dataset, str(smolvla), time_limit_s=0.0, **FAST)
+    assert report.status == FAILED
+    assert report.error["stage"] == "time limit"
+    assert "time limit of 0 s" in report.error["message"]
+
+
+def test_damaged_video_gives_a_clear_error(dataset, smolvla, tmp_path):
+    copy = tmp_path / "damaged_video"
+    shutil.copytree(dataset, copy)
+    (video,) = copy.glob("videos/*/chunk-000/file-000.mp4")
+    video.write_bytes(video.read_bytes()[:3000])
+    report = check_policy(copy, str(smolvla), **FAST)
+    assert report.status == FAILED and report.error["stage"] == "frames"
+    assert "cannot be read from the dataset" in report.error["message"]
+    assert "video files" in report.error["message"]

@@ -4,6 +4,7 @@ the API, the run page, the dataset panel, the admin and ``manage.py vla_check``.
 import io
 import json
 import time
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -257,3 +258,107 @@ def test_vla_check_command(dataset, other_dataset, smolvla):
     with pytest.raises(CommandError) as unusable:
         call_command("vla_check", str(dataset), "--policy", str(smolvla), "--device", "tpu")
     assert unusable.value.returncode == 2
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_run_past_its_time_limit_is_stopped_and_failed(
+    django_db_setup, allow_test_datasets, policy, dataset
+):
+    """A worker whose soft limit is 1 s: the check is interrupted and the run says why."""
+    from tests.conftest import REPO, start_worker, stop_worker, wait_for_worker
+
+    queue = "inference-time-limit-test"  # only this worker listens here
+    worker = start_worker(queues=(queue,), concurrency=1, INFERENCE_SOFT_TIME_LIMIT="1")
+    try:
+        wait_for_worker(worker, queues=(queue,))
+        run = InferenceRun.objects.create(dataset_path=str(dataset), policy=policy, steps=500)
+        from curation.inference.tasks import run_inference_check
+
+        run_inference_check.apply_async(args=[run.pk], queue=queue)
+        run = wait_until_finished(run.pk, timeout=120)
+    finally:
+        stop_worker(worker)
+        # kombu's filesystem transport leaves an exchange file for the queue in ./control/
+        (REPO / "control" / f"{queue}.exchange").unlink(missing_ok=True)
+    assert run.status == InferenceRun.Status.FAILED
+    assert "time limit of 1 s" in run.error
+
+
+@pytest.mark.django_db
+def test_a_stalled_run_does_not_block_new_requests(allow_test_datasets, policy, dataset):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from curation.inference.tasks import TIME_LIMIT
+
+    stalled, _ = services.inference_run_request(dataset_path=str(dataset), policy=policy)
+    long_ago = timezone.now() - timedelta(seconds=TIME_LIMIT + services.STALLED_GRACE_S + 1)
+    InferenceRun.objects.filter(pk=stalled.pk).update(
+        status=InferenceRun.Status.RUNNING, started_at=long_ago
+    )
+    fresh, created = services.inference_run_request(dataset_path=str(dataset), policy=policy)
+    assert created and fresh.pk != stalled.pk
+    stalled.refresh_from_db()
+    assert stalled.status == InferenceRun.Status.FAILED
+    assert "hard time limit" in stalled.error
+
+
+@pytest.mark.django_db
+def test_runs_page_lists_and_filters(allow_test_datasets, policy, dataset, client, researcher):
+    queued, _ = services.inference_run_request(dataset_path=str(dataset), policy=policy)
+    failed = InferenceRun.objects.create(
+        dataset_path="/elsewhere/ds", policy=policy, status=InferenceRun.Status.FAILED
+    )
+    assert client.get(reverse("inference-runs")).status_code == 302  # sign in first
+    client.force_login(researcher)
+    page = client.get(reverse("inference-runs")).content.decode()
+    assert f'href="/inference/runs/{queued.pk}/"' in page
+    assert f'href="/inference/runs/{failed.pk}/"' in page
+    assert "tiny SmolVLA" in page and 'href="/inference/"' in page  # listed, and in the nav
+    only_failed = client.get(reverse("inference-runs"), {"status": "failed"}).content.decode()
+    assert f'href="/inference/runs/{failed.pk}/"' in only_failed
+    assert f'href="/inference/runs/{queued.pk}/"' not in only_failed
+
+
+@pytest.mark.django_db
+def test_seed_inference_demo_is_idempotent(settings, tmp_path):
+    settings.STORAGE_ROOT = tmp_path
+    from curation.models import Policy
+
+    out = io.StringIO()
+    call_command("seed_inference_demo", stdout=out)
+    call_command("seed_inference_demo", stdout=io.StringIO())
+    assert Policy.objects.count() == 2
+    dataset = tmp_path / "demo" / "inference" / "so101_pick_demo"
+    assert f"demo dataset: {dataset}" in out.getvalue()
+    assert (dataset / "meta" / "info.json").is_file()
+    for policy in Policy.objects.all():
+        assert (tmp_path / "demo" / "inference").resolve() in Path(policy.path).resolve().parents
+
+
+@pytest.mark.django_db
+def test_a_dataset_version_is_laid_out_by_the_resolver(settings, policy, dataset, curator):
+    from tests.inference import resolvers
+
+    settings.INFERENCE_DATASET_RESOLVER = "tests.inference.resolvers.copy_of_version"
+    resolvers.VERSIONS[41] = dataset
+    response = api_client(curator).post(
+        "/api/inference/runs/", {"dataset_version_id": 41, "policy": policy.pk, "steps": 3},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 201, response.content
+    run = services.inference_run_execute(response.json()["id"])
+    assert run.status == InferenceRun.Status.OK, run.error
+    assert run.dataset_path == "" and run.dataset_version_id == 41
+    laid_out = resolvers.LAID_OUT[-1]
+    assert run.report["dataset_path"] == str(laid_out)
+    assert not laid_out.exists()  # removed after the check
+
+    missing, _ = services.inference_run_request(
+        dataset_version_id=99, dataset_path="", policy=policy
+    )
+    missing = services.inference_run_execute(missing.pk)
+    assert missing.status == InferenceRun.Status.FAILED
+    assert "dataset version 99 cannot be laid out" in missing.error

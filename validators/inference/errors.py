@@ -28,3 +28,9 @@ class DatasetError(InferenceCheckError):
 
 class PolicyLoadError(InferenceCheckError):
     stage = "policy"
+
+
+class TimeBudgetExceeded(InferenceCheckError):
+    """The check ran past the time it was given (checked between calls, never inside one)."""
+
+    stage = "time limit"

@@ -264,7 +264,7 @@ def load_policy(
             f"their random initial values, e.g. {', '.join(missing[:3])}"
         )
 
-    has_processors = _has_processor_configs(reference, source)
+    has_processors = has_processor_configs(reference, source)
     try:
         preprocessor, postprocessor = _make_processors(
             config, reference if has_processors else None, device, dataset_stats, vlm_model
@@ -324,7 +324,7 @@ def _safetensors_keys(weights: Path) -> set[str]:
         ) from exc
 
 
-def _has_processor_configs(reference: str, source: str) -> bool:
+def has_processor_configs(reference: str, source: str) -> bool:
     if source == "local folder":
         return (Path(reference).expanduser() / PREPROCESSOR_NAME).is_file()
     return _hub_file(reference, PREPROCESSOR_NAME) is not None

@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from validators.inference import device as devices
-from validators.inference.errors import InferenceCheckError, UsageError
+from validators.inference.errors import InferenceCheckError, TimeBudgetExceeded, UsageError
 from validators.inference.features import dataset_policy_features, match_features
 from validators.inference.loading import (
+    has_processor_configs,
     load_policy,
     load_policy_config,
     open_dataset,
@@ -111,22 +112,46 @@ def policy_inputs(item: dict[str, Any], input_keys: Iterable[str]) -> dict[str, 
     return frame
 
 
+class Deadline:
+    """A time budget for the whole check, checked between calls (frames, stages)."""
+
+    def __init__(self, seconds: float | None, started: float):
+        self.seconds, self.started = seconds, started
+
+    def check(self, doing: str) -> None:
+        if self.seconds is not None and time.perf_counter() - self.started > self.seconds:
+            raise TimeBudgetExceeded(
+                f"the check ran past its time limit of {self.seconds:g} s while {doing}; give it "
+                "fewer steps, a faster device, or more time"
+            )
+
+
 class FrameSource:
     """Decodes planned frames lazily; ``decode_s`` adds up the time spent decoding."""
 
-    def __init__(self, dataset, input_keys: Iterable[str]):
+    def __init__(self, dataset, input_keys: Iterable[str], deadline: Deadline | None = None):
         self.dataset = dataset
         self.input_keys = list(input_keys)
         self.decode_s = 0.0
         self.decoded = 0
+        self.deadline = deadline
 
     def get(self, index: int) -> dict[str, Any]:
+        if self.deadline is not None:
+            self.deadline.check(f"running the policy on frame {index}")
         started = time.perf_counter()
         try:
             item = self.dataset[index]
         except Exception as exc:
+            videos = ""
+            if getattr(self.dataset.meta, "video_keys", None):
+                videos = (
+                    "; the video files under videos/ may be damaged or shorter than "
+                    "meta/episodes says"
+                )
             raise InferenceCheckError(
-                f"frame {index} cannot be read from the dataset: {exc}", stage="frames"
+                f"frame {index} cannot be read from the dataset ({_first_line(exc)}){videos}",
+                stage="frames",
             ) from exc
         self.decode_s += time.perf_counter() - started
         self.decoded += 1
@@ -393,17 +418,24 @@ def check_policy(
     vlm_model: str | None = None,
     progress: Progress | None = None,
     reraise: tuple[type[BaseException], ...] = (),
+    time_limit_s: float | None = None,
 ) -> InferenceReport:
     """Run ``policy`` (a folder or a Hub id) on ``dataset_path``'s frames and report.
 
     Never raises for bad input: problems become ``status="failed"`` with ``error`` set, a policy
     that does not fit becomes ``status="incompatible"`` with ``issues``. Only ``UsageError``
     (unusable arguments) and the exception types in ``reraise`` (e.g. Celery's soft time limit)
-    propagate.
+    propagate. ``time_limit_s`` bounds the whole check: past it, the check stops at the next
+    frame or stage and reports ``failed`` at stage "time limit".
     """
     started = time.perf_counter()
     report = InferenceReport(dataset_path=str(dataset_path), policy=str(policy))
-    notify = progress or (lambda stage, fraction: None)
+    deadline = Deadline(time_limit_s, started)
+
+    def notify(stage: str, fraction: float) -> None:
+        deadline.check(stage)
+        if progress is not None:
+            progress(stage, fraction)
 
     if not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
         raise UsageError(f"steps must be between 1 and {MAX_STEPS}, got {steps!r}")
@@ -429,7 +461,7 @@ def check_policy(
         config = load_policy_config(str(policy), source)
         report.policy_type = config.type
         report.policy_source = source
-        has_processors = _processors_saved(str(policy), source)
+        has_processors = has_processor_configs(str(policy), source)
         report.issues = match_features(
             config,
             dataset_features,
@@ -466,7 +498,7 @@ def check_policy(
         notify("opening the frames", 0.2)
         dataset = open_dataset(dataset_path)
         plan = plan_frames(meta, steps, seed)
-        source_frames = FrameSource(dataset, loaded.config.input_features)
+        source_frames = FrameSource(dataset, loaded.config.input_features, deadline)
         first_frame = source_frames.get(plan.indices[0])
 
         stage = "run"
@@ -544,6 +576,8 @@ def check_policy(
     except reraise:
         raise
     except InferenceCheckError as exc:
+        if reraise and isinstance(exc.__cause__, reraise):
+            raise exc.__cause__ from None  # e.g. a time limit that struck inside a loader
         report.status = FAILED
         report.error = {"stage": exc.stage, "message": exc.message}
     except Exception as exc:
@@ -559,12 +593,6 @@ def check_policy(
         with contextlib.suppress(Exception):
             report.memory.setdefault("peak_rss_mib", devices.peak_rss_mib())
     return report
-
-
-def _processors_saved(reference: str, source: str) -> bool:
-    from validators.inference.loading import _has_processor_configs
-
-    return _has_processor_configs(reference, source)
 
 
 def _first_line(exc: BaseException) -> str:

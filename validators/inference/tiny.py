@@ -1,18 +1,14 @@
-"""Tiny, real LeRobot artefacts for the inference-check tests, built offline with lerobot 0.4.4.
+"""Tiny, real LeRobot artefacts built offline with lerobot 0.4.4: for the tests, the benchmark and
+the demo (``manage.py seed_inference_demo``). Randomly initialised: they run, they do not work.
 
 - ``make_dataset``: a v3.0 dataset written by ``LeRobotDataset.create`` (h264 video, real stats).
 - ``make_tiny_vlm``: a SmolVLM-shaped config + tokenizer + processor in a local folder, so SmolVLA can be
   built with ``vlm_model_name=<folder>`` and ``load_vlm_weights=False`` (no Hub, no weights).
-- ``make_tiny_smolvla`` / ``make_tiny_act``: policies sized for a unit test, saved with
+- ``make_tiny_smolvla`` / ``make_tiny_act`` / ``make_tiny_diffusion``: policies sized for a unit test, saved with
   ``save_pretrained`` together with their pre/post-processors, as a trained checkpoint would be.
 
 Recipe: /work/shared/reference/examples/tiny_smolvla_offline.py.
 """
-
-import os
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from pathlib import Path
 
@@ -127,14 +123,15 @@ def make_tiny_vlm(folder: Path) -> Path:
     ]
     grid = [f"<row_{r}_col_{c}>" for r in range(1, 7) for c in range(1, 7)]
     vocab = {token: i for i, token in enumerate(special + grid + words)}
-    word_level = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    # Tokenizer special tokens, not secrets (ruff's S106 reads "*_token" as a password).
+    word_level = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))  # noqa: S106
     word_level.pre_tokenizer = pre_tokenizers.Whitespace()
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=word_level,
-        unk_token="<unk>",
-        pad_token="<pad>",
-        bos_token="<|im_start|>",
-        eos_token="<end_of_utterance>",
+        unk_token="<unk>",  # noqa: S106
+        pad_token="<pad>",  # noqa: S106
+        bos_token="<|im_start|>",  # noqa: S106
+        eos_token="<end_of_utterance>",  # noqa: S106
         extra_special_tokens={
             "fake_image_token": "<fake_token_around_image>",
             "image_token": "<image>",
@@ -190,7 +187,7 @@ def _save_with_processors(policy, dataset_root: Path, folder: Path) -> Path:
     return folder
 
 
-def _features_of(dataset_root: Path):
+def features_of(dataset_root: Path):
     from lerobot.configs.types import FeatureType
     from lerobot.datasets.utils import dataset_to_policy_features
 
@@ -223,7 +220,7 @@ def make_tiny_smolvla(
         device="cpu",
         push_to_hub=False,
     )
-    config.input_features, config.output_features = _features_of(dataset_root)
+    config.input_features, config.output_features = features_of(dataset_root)
     policy = SmolVLAPolicy(config).eval()
     if with_processors:
         return _save_with_processors(policy, dataset_root, folder)
@@ -253,7 +250,7 @@ def make_tiny_act(folder: Path, dataset_root: Path) -> Path:
         device="cpu",
         push_to_hub=False,
     )
-    config.input_features, config.output_features = _features_of(dataset_root)
+    config.input_features, config.output_features = features_of(dataset_root)
     return _save_with_processors(ACTPolicy(config).eval(), dataset_root, folder)
 
 
@@ -277,5 +274,5 @@ def make_tiny_diffusion(folder: Path, dataset_root: Path) -> Path:
         device="cpu",
         push_to_hub=False,
     )
-    config.input_features, config.output_features = _features_of(dataset_root)
+    config.input_features, config.output_features = features_of(dataset_root)
     return _save_with_processors(DiffusionPolicy(config).eval(), dataset_root, folder)
