@@ -12,7 +12,6 @@ TIME_LIMIT = SOFT_TIME_LIMIT + 60
 
 @shared_task(
     name="curation.inference.run_check",
-    queue="inference",
     soft_time_limit=SOFT_TIME_LIMIT,
     time_limit=TIME_LIMIT,
     acks_late=True,

@@ -7,12 +7,9 @@ dataset, and how fast? Plain Python (no Django), used by the Celery task, ``mana
     report.status, report.per_action.p50_ms, report.to_dict()
 """
 
-import os
-
-# Never reach for the Hub during a check: a Hub id must already be in the local cache. Set before
-# huggingface_hub is imported (it reads this once); a deployment may still set HF_HUB_OFFLINE=0.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# The check never reaches for the Hub: every load passes ``local_files_only=True``, so a Hub id must
+# already be in the local cache. It deliberately does not switch the whole process to offline mode
+# (HF_HUB_OFFLINE): a worker that also serves the ``hub`` queue crawls the Hub in the same process.
 
 from validators.inference.errors import (
     DatasetError,
