@@ -283,4 +283,6 @@ INFERENCE_DATASET_ROOTS = env_list("INFERENCE_DATASET_ROOTS") or [STORAGE_ROOT]
 INFERENCE_SOFT_TIME_LIMIT = int(os.environ.get("INFERENCE_SOFT_TIME_LIMIT", str(30 * 60)))
 # Dotted path to a context manager ``resolver(dataset_version_id) -> folder`` that lays a dataset
 # version out for the check and cleans it up afterwards (blank: runs use their dataset_path).
-INFERENCE_DATASET_RESOLVER = os.environ.get("INFERENCE_DATASET_RESOLVER", "")
+INFERENCE_DATASET_RESOLVER = os.environ.get(
+    "INFERENCE_DATASET_RESOLVER", "curation.services.storage.submission_folder"
+)

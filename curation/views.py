@@ -435,6 +435,8 @@ def dataset_detail(request, lab, slug):
             "features": sorted((summary.get("features") or {}).items()),
             "can_add_version": policies.can_create_in_lab(request.user, dataset.lab)
             and bool(published),
+            # Hub models can cite the dataset only under its Hub id (known when imported from it).
+            "hub_repo_id": next((v.source_ref for v in versions if v.source == "hub"), ""),
         },
     )
 

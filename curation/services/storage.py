@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import unicodedata
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.files import File
@@ -173,6 +174,17 @@ def materialise(submission: Submission) -> Path:
         with open_blob(file.blob) as src, open(target, "wb") as dst:
             shutil.copyfileobj(src, dst, COPY_BUFFER)
     return root
+
+
+@contextlib.contextmanager
+def submission_folder(submission_id: int) -> Iterator[Path]:
+    """A dataset version laid out on disk for as long as the caller needs it (the inference
+    check's ``INFERENCE_DATASET_RESOLVER``)."""
+    folder = materialise(Submission.objects.get(pk=submission_id))
+    try:
+        yield folder
+    finally:
+        dematerialise(folder)
 
 
 def dematerialise(folder: Path) -> None:

@@ -107,19 +107,6 @@ def v30_dataset(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _role_groups(django_db_blocker):
-    """Transactional tests flush every table, including the role groups the data migration
-    created; put them back so that role fixtures keep working after such a test."""
-    from django.contrib.auth.models import Group
-
-    from curation.roles import ALL_ROLES
-
-    with django_db_blocker.unblock():
-        for name in ALL_ROLES:
-            Group.objects.get_or_create(name=name)
-
-
-@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Catalogue counts are cached per process; each test starts from an empty cache."""
     from django.core.cache import cache

@@ -1,6 +1,8 @@
 """Catalogue search and facets, and the dataset page (plots, histogram, preview frames), on a
 dataset recorded with lerobot and validated by the real validator in-process."""
 
+from pathlib import Path
+
 import pytest
 from django.db import transaction
 from django.urls import reverse
@@ -190,3 +192,39 @@ def test_v21_dataset_page_plots_and_preview(client, lab_member, lab, curator, tm
     camera = submission.report["summary"]["cameras"][0]["key"]
     png = client.get(reverse("curation:camera_preview", args=[submission.pk, camera]))
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+
+
+def test_dataset_page_offers_the_inference_check_and_hub_citations(
+    client, lab_member, lab, curator, v30_dataset
+):
+    from curation.models import Policy
+
+    submission = publish_real(v30_dataset, lab_member, lab, curator)
+    Policy.objects.create(name="tiny smolvla", path="/srv/policies/tiny")
+    client.force_login(curator)
+    page = client.get(reverse("curation:dataset", args=[lab.slug, submission.dataset.slug]))
+    html = page.content.decode()
+    assert "Hub models citing this dataset" in html
+    assert "not published on the Hugging Face Hub" in html  # uploaded here, not imported
+    assert 'id="inference-panel"' in html
+    assert f'name="dataset_version_id" value="{submission.pk}"' in html
+
+
+def test_inference_runs_check_the_version_laid_out_from_storage(
+    lab_member, lab, curator, v30_dataset
+):
+    """The inference check's resolver builds the version's folder from the stored blobs."""
+    from curation.inference.services import dataset_folder
+    from curation.models import InferenceRun
+
+    submission = publish_real(v30_dataset, lab_member, lab, curator)
+    run = InferenceRun(dataset_version_id=submission.pk, dataset_path="")
+    with dataset_folder(run) as folder:
+        laid_out = Path(folder)
+        assert (laid_out / "meta" / "info.json").read_bytes() == (
+            v30_dataset / "meta" / "info.json"
+        ).read_bytes()
+        assert sorted(p.name for p in laid_out.rglob("*.parquet")) == sorted(
+            p.name for p in v30_dataset.rglob("*.parquet")
+        )
+    assert not laid_out.exists()  # cleaned up afterwards
