@@ -238,7 +238,7 @@ def main() -> None:
     from config.celery import ping
     from curation import roles
     from curation.services import lab_get_or_create, user_create
-    from tests.lerobot_fixtures import make_v30_dataset
+    from validators.synthetic import make_v30_dataset
 
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         shutil.rmtree(settings.BROKER_FOLDER, ignore_errors=True)

@@ -121,7 +121,7 @@ def main() -> int:
         from curation.models import Submission, SubmissionState
         from curation.services import lab_get_or_create, user_create, workflow
         from curation.services import storage as blobs
-        from tests.lerobot_fixtures import make_v30_dataset
+        from validators.synthetic import make_v30_dataset
 
         call_command("migrate", verbosity=0)
         lab = lab_get_or_create(name="Restart Lab", slug="restart-lab")

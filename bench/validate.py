@@ -351,9 +351,9 @@ def in_process_scan_ratio(path: Path, workers: int | None) -> None:
 
 def doctor_parity() -> None:
     """Our findings against lerobot-doctor's on the damaged fixtures of the test-suite."""
-    from tests.lerobot_fixtures import make_v21_dataset, make_v30_dataset
     from tests.validators.damages import DAMAGES, covered, doctor_findings, new_doctor_findings
     from validators import validate
+    from validators.synthetic import make_v21_dataset, make_v30_dataset
 
     skipped = {"Per-Episode Summary", "Training Readiness"}
     with tempfile.TemporaryDirectory() as tmp:
@@ -419,7 +419,7 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f} (shared with other jobs); data in {work}"
     )
     try:
-        from tests.lerobot_fixtures import make_v21_dataset, make_v30_dataset
+        from validators.synthetic import make_v21_dataset, make_v30_dataset
 
         datasets = []
         small = work / "small-v30-video"

@@ -28,7 +28,7 @@ DEMO_DATASETS = [
 
 
 def seed(stdout=None) -> None:
-    from tests.lerobot_fixtures import make_v30_dataset  # the same recorder the tests use
+    from validators.synthetic import make_v30_dataset  # the same recorder the tests use
 
     User = get_user_model()
     alice = User.objects.filter(username="alice").first()

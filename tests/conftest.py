@@ -30,6 +30,9 @@ PASSWORD = "correct-horse-battery"
 # builders switch huggingface_hub to offline mode, for instance): workers start from this, the way
 # a deployed worker starts from its own configuration.
 STARTING_ENVIRONMENT = dict(os.environ)
+# The test process itself never reaches for the Hub (there is no network); tests that talk to a
+# local Hub stand-in switch huggingface_hub back on for themselves.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def database_url_of(settings_dict) -> str:

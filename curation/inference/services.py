@@ -58,10 +58,10 @@ def dataset_resolver():
 
 @contextlib.contextmanager
 def dataset_folder(run: InferenceRun) -> Iterator[str]:
-    """The folder to check: laid out by the resolver for a dataset version, when one is configured,
-    and cleaned up afterwards; otherwise the run's ``dataset_path``."""
+    """The folder to check: the run's ``dataset_path`` when it names one; otherwise the dataset
+    version laid out by the configured resolver, and cleaned up afterwards."""
     resolver = dataset_resolver()
-    if resolver is not None and run.dataset_version_id is not None:
+    if not run.dataset_path and resolver is not None and run.dataset_version_id is not None:
         with resolver(run.dataset_version_id) as folder:
             yield str(folder)
     else:

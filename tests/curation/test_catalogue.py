@@ -181,7 +181,7 @@ def test_index_rows_follow_the_report(lab_member, lab, curator):
 
 
 def test_v21_dataset_page_plots_and_preview(client, lab_member, lab, curator, tmp_path):
-    from tests.lerobot_fixtures import make_v21_dataset
+    from validators.synthetic import make_v21_dataset
 
     folder = make_v21_dataset(tmp_path / "v21")
     submission = publish_real(folder, lab_member, lab, curator, title="Older layout")

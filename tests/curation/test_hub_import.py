@@ -17,7 +17,7 @@ def hub(v30_dataset, monkeypatch):
 
     with HubFilesStub({"manipulation-lab/pick-place": v30_dataset}) as stub:
         monkeypatch.setenv("HF_ENDPOINT", stub.url)
-        # tests/lerobot_fixtures.py keeps lerobot offline; this test talks to the local stub.
+        # tests/conftest.py keeps the test process offline; this test talks to the local stub.
         monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
         yield stub
 

@@ -62,7 +62,7 @@ def _role_groups(request, django_db_blocker):
 @pytest.fixture(scope="session")
 def v30_dataset(tmp_path_factory):
     """A small real v3.0 dataset (2 episodes, 1 camera) recorded with lerobot, built once."""
-    from tests.lerobot_fixtures import make_v30_dataset
+    from validators.synthetic import make_v30_dataset
 
     return make_v30_dataset(tmp_path_factory.mktemp("lerobot") / "pick_place")
 

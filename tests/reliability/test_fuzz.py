@@ -76,7 +76,7 @@ def child():
 
 @pytest.fixture(scope="module")
 def datasets(tmp_path_factory):
-    from tests.lerobot_fixtures import make_v21_dataset, make_v30_dataset
+    from validators.synthetic import make_v21_dataset, make_v30_dataset
 
     root = tmp_path_factory.mktemp("fuzz-sources")
     return {

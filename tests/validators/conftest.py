@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.lerobot_fixtures import (
+from validators.synthetic import (
     make_v20_dataset,
     make_v21_dataset,
     make_v30_dataset,

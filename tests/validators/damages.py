@@ -12,7 +12,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tests.lerobot_fixtures import write_mp4
 from tests.validators.conftest import (
     edit_feature,
     edit_info,
@@ -20,6 +19,7 @@ from tests.validators.conftest import (
     first_data_file,
     set_column,
 )
+from validators.synthetic import write_mp4
 
 KEY = "observation.images.front"
 V21_EP0 = "data/chunk-000/episode_000000.parquet"

@@ -10,8 +10,8 @@ import time
 import pytest
 from django.core.management import call_command
 
-from tests.lerobot_fixtures import write_mp4
 from tests.validators.conftest import edit_info
+from validators.synthetic import write_mp4
 from validators.video_probe import probe_files
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -3,7 +3,6 @@
 import json
 import shutil
 
-from tests.lerobot_fixtures import write_mp4
 from tests.validators.conftest import (
     edit_info,
     edit_parquet,
@@ -12,6 +11,7 @@ from tests.validators.conftest import (
     write_jsonl,
 )
 from validators import validate
+from validators.synthetic import write_mp4
 
 KEY = "observation.images.front"
 V3_VIDEO = f"videos/{KEY}/chunk-000/file-000.mp4"

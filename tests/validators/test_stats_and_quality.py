@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 
-from tests.lerobot_fixtures import make_v21_dataset
 from tests.validators.conftest import edit_parquet, first_data_file, read_jsonl, write_jsonl
 from validators import validate
+from validators.synthetic import make_v21_dataset
 
 V21_EP0 = "data/chunk-000/episode_000000.parquet"
 V21_EP1 = "data/chunk-000/episode_000001.parquet"

@@ -1,7 +1,7 @@
 """Tiny, real LeRobot artefacts built offline with lerobot 0.4.4: for the tests, the benchmark and
 the demo (``manage.py seed_inference_demo``). Randomly initialised: they run, they do not work.
 
-- ``make_dataset``: a v3.0 dataset written by ``LeRobotDataset.create`` (h264 video, real stats).
+- ``make_dataset``: a v3.0 dataset recorded by ``validators.synthetic`` (h264 video, real stats).
 - ``make_tiny_vlm``: a SmolVLM-shaped config + tokenizer + processor in a local folder, so SmolVLA can be
   built with ``vlm_model_name=<folder>`` and ``load_vlm_weights=False`` (no Hub, no weights).
 - ``make_tiny_smolvla`` / ``make_tiny_act`` / ``make_tiny_diffusion``: policies sized for a unit test, saved with
@@ -11,8 +11,6 @@ Recipe: /work/shared/reference/examples/tiny_smolvla_offline.py.
 """
 
 from pathlib import Path
-
-import numpy as np
 
 TASK = "pick up the red cube"
 VLM_IMAGE_SIZE = 64  # the tiny vision tower's input; SmolVLA resizes (with padding) to this
@@ -31,50 +29,19 @@ def make_dataset(
     seed: int = 0,
 ) -> Path:
     """Write a small v3.0 dataset at ``root`` (which must not exist yet) and return it."""
-    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+    from validators.synthetic import make_v30_dataset
 
-    cameras = {"observation.images.front": (64, 96)} if cameras is None else cameras
-    features = {
-        "observation.state": {
-            "dtype": "float32",
-            "shape": (state_dim,),
-            "names": [f"joint_{i}" for i in range(state_dim)],
-        },
-        "action": {
-            "dtype": "float32",
-            "shape": (action_dim,),
-            "names": [f"joint_{i}" for i in range(action_dim)],
-        },
-    }
-    for key, (height, width) in cameras.items():
-        features[key] = {
-            "dtype": "video",
-            "shape": (height, width, 3),
-            "names": ["height", "width", "channels"],
-        }
-    dataset = LeRobotDataset.create(
-        repo_id=f"local/{root.name}",
+    return make_v30_dataset(
+        root,
+        episodes=episodes,
+        frames=frames,
         fps=fps,
-        features=features,
-        root=root,
-        robot_type="so101_follower",
-        use_videos=True,
-        vcodec="h264",
+        state_dim=state_dim,
+        action_dim=action_dim,
+        cameras={"observation.images.front": (64, 96)} if cameras is None else cameras,
+        tasks=(task,),
+        seed=seed,
     )
-    rng = np.random.default_rng(seed)
-    for _ in range(episodes):
-        for _ in range(frames):
-            frame = {
-                "observation.state": rng.standard_normal(state_dim).astype(np.float32),
-                "action": rng.standard_normal(action_dim).astype(np.float32),
-                "task": task,
-            }
-            for key, (height, width) in cameras.items():
-                frame[key] = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
-            dataset.add_frame(frame)
-        dataset.save_episode()
-    dataset.finalize()
-    return root
 
 
 def _dataset_metadata(dataset_root: Path):

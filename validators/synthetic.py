@@ -1,4 +1,5 @@
-"""Builders for small, real LeRobot datasets on disk, shared by every test package.
+"""Builders for small, real LeRobot datasets on disk: the demo data, the benchmarks and every test
+package use them.
 
 * ``make_v30_dataset`` records a dataset with lerobot 0.4.4's own ``LeRobotDataset.create`` /
   ``add_frame`` / ``save_episode`` / ``finalize`` (h264 videos, or PNG images embedded in parquet),
@@ -13,13 +14,10 @@ seeded, so two calls with the same arguments give the same numbers.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 CAMERA_KEY = "observation.images.front"
 CAMERA_SHAPE = (48, 64, 3)  # H, W, C: small so that encoding stays fast
@@ -47,26 +45,38 @@ def make_v30_dataset(
     robot_type: str = "so101_follower",
     state_dim: int = 6,
     tasks: Sequence[str] = ("pick the cube",),
+    action_dim: int | None = None,
+    cameras: dict[str, tuple[int, int]] | None = None,
+    seed: int = 0,
 ) -> Path:
     """Record a v3.0 dataset with lerobot 0.4.4 at ``root`` (must not exist) and return it.
 
-    ``video`` adds one h264 camera (``observation.images.front``); ``image`` adds the same camera
-    as PNG images embedded in the parquet instead (``use_videos=False``). Episode ``i`` uses task
-    ``tasks[i % len(tasks)]``. ``frames`` is the length of every episode.
+    ``video`` adds h264 cameras; ``image`` adds them as PNG images embedded in the parquet instead
+    (``use_videos=False``). ``cameras`` maps feature keys to (height, width); the default is one
+    camera ``observation.images.front``. Episode ``i`` uses task ``tasks[i % len(tasks)]``.
+    ``frames`` is the length of every episode; ``action_dim`` defaults to ``state_dim``.
     """
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
     _quiet_encoders()
     root = Path(root)
-    names = _joint_names(state_dim)
+    action_dim = state_dim if action_dim is None else action_dim
+    if not (video or image):
+        cameras = {}
+    elif cameras is None:
+        cameras = {CAMERA_KEY: CAMERA_SHAPE[:2]}
     features: dict = {
-        "observation.state": {"dtype": "float32", "shape": (state_dim,), "names": names},
-        "action": {"dtype": "float32", "shape": (state_dim,), "names": names},
+        "observation.state": {
+            "dtype": "float32",
+            "shape": (state_dim,),
+            "names": _joint_names(state_dim),
+        },
+        "action": {"dtype": "float32", "shape": (action_dim,), "names": _joint_names(action_dim)},
     }
-    if video or image:
-        features[CAMERA_KEY] = {
+    for key, (height, width) in cameras.items():
+        features[key] = {
             "dtype": "video" if video else "image",
-            "shape": CAMERA_SHAPE,
+            "shape": (height, width, 3),
             "names": ["height", "width", "channels"],
         }
     dataset = LeRobotDataset.create(
@@ -78,19 +88,23 @@ def make_v30_dataset(
         use_videos=video,
         vcodec="h264",
     )
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     for episode in range(episodes):
-        # A smooth random walk looks like a real arm (no action jumps, no frozen joints).
+        # A smooth random walk looks like a real arm (no action jumps, no frozen joints); the
+        # action follows the state (its first action_dim joints, extra joints walk on their own).
         state = rng.standard_normal(state_dim).astype(np.float32)
+        extra = rng.standard_normal(max(0, action_dim - state_dim)).astype(np.float32)
         for _ in range(frames):
             state = (state + 0.05 * rng.standard_normal(state_dim)).astype(np.float32)
+            extra = (extra + 0.05 * rng.standard_normal(extra.shape)).astype(np.float32)
+            target = np.concatenate([state, extra])[:action_dim]
             frame = {
                 "observation.state": state,
-                "action": (state + 0.01 * rng.standard_normal(state_dim)).astype(np.float32),
+                "action": (target + 0.01 * rng.standard_normal(action_dim)).astype(np.float32),
                 "task": tasks[episode % len(tasks)],
             }
-            if video or image:
-                frame[CAMERA_KEY] = rng.integers(0, 255, CAMERA_SHAPE, dtype=np.uint8)
+            for key, (height, width) in cameras.items():
+                frame[key] = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
             dataset.add_frame(frame)
         dataset.save_episode()
     dataset.finalize()
