@@ -1,5 +1,6 @@
 """Live ingestion against a local Hub stand-in, with the real huggingface_hub client."""
 
+import time
 from datetime import date
 
 import pytest
@@ -12,6 +13,16 @@ from tests.growth.conftest import model_row
 from tests.hub_api_stub import HubStub
 
 DAY = date(2026, 11, 20)
+
+
+def wait_until_finished(run: IngestRun, timeout: float = 60) -> None:
+    """Poll the run until a worker has finished it (done or failed), or the timeout passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.status in (IngestRun.Status.DONE, IngestRun.Status.FAILED):
+            return
+        time.sleep(0.3)
 
 
 def test_stub_answers_like_the_hub_for_the_real_client(hub):
@@ -193,14 +204,7 @@ def test_a_real_worker_runs_the_crawl(celery_worker, hub):
 
     run = services.start_live_ingest(taken_on=DAY, endpoint=hub.url)
     run_hub_ingest.apply_async(args=[run.pk], queue="hub")
-    import time
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        run.refresh_from_db()
-        if run.status in (IngestRun.Status.DONE, IngestRun.Status.FAILED):
-            break
-        time.sleep(0.3)
+    wait_until_finished(run)
     assert run.status == IngestRun.Status.DONE, run.error
     assert HubRepo.objects.filter(snapshot=run.snapshot).count() == 12
 
@@ -209,8 +213,6 @@ def test_a_real_worker_runs_the_crawl(celery_worker, hub):
 @pytest.mark.django_db(transaction=True)
 def test_a_long_crawl_continues_in_follow_up_tasks(celery_worker, hub, monkeypatch):
     """Each task fetches a bounded number of pages, then queues its own continuation."""
-    import time
-
     from growth import tasks
 
     monkeypatch.setattr(tasks, "PAGES_PER_TASK", 1)
@@ -219,11 +221,6 @@ def test_a_long_crawl_continues_in_follow_up_tasks(celery_worker, hub, monkeypat
     assert tasks.run_hub_ingest(run.pk) == IngestRun.Status.RUNNING
     run.refresh_from_db()
     assert run.progress["dataset"]["rows"] == 3
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        run.refresh_from_db()
-        if run.status in (IngestRun.Status.DONE, IngestRun.Status.FAILED):
-            break
-        time.sleep(0.3)
+    wait_until_finished(run)
     assert run.status == IngestRun.Status.DONE, run.error
     assert HubRepo.objects.filter(snapshot=run.snapshot).count() == 12
