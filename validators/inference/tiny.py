@@ -7,7 +7,7 @@ the demo (``manage.py seed_inference_demo``). Randomly initialised: they run, th
 - ``make_tiny_smolvla`` / ``make_tiny_act`` / ``make_tiny_diffusion``: policies sized for a unit test, saved with
   ``save_pretrained`` together with their pre/post-processors, as a trained checkpoint would be.
 
-Recipe: /work/shared/reference/examples/tiny_smolvla_offline.py.
+Recipe: the team brief shared/reference/examples/tiny_smolvla_offline.py.
 """
 
 from pathlib import Path
