@@ -8,7 +8,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from .selectors import models_citing_dataset, reuse_metrics_by_domain
+from .selectors import hub_snapshot_on, models_citing_dataset, reuse_metrics_by_domain
 
 DATE = OpenApiParameter("date", str, description="Snapshot date YYYY-MM-DD (default: latest)")
 
@@ -32,7 +32,9 @@ def metrics(request):
     date, domains = reuse_metrics_by_domain(wanted)
     if date is None:
         raise NotFound("no reuse metrics stored" + (f" for {wanted}" if wanted else ""))
-    return Response({"snapshot_date": date.isoformat(), "domains": domains})
+    snapshot = hub_snapshot_on(date)
+    simulated = bool(snapshot and snapshot.simulated)
+    return Response({"snapshot_date": date.isoformat(), "simulated": simulated, "domains": domains})
 
 
 @extend_schema(parameters=[DATE], responses=dict, summary="Hub models citing a dataset")

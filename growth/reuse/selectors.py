@@ -108,3 +108,13 @@ def models_citing_dataset(repo_id: str, snapshot=None) -> list[dict]:
         }
         for c in rows.order_by("-downloads_all_time", "model_id")
     ]
+
+
+def hub_snapshot_on(date: dt.date | None):
+    """The growth ``Snapshot`` taken on ``date`` (a simulated one first), to say whether the
+    metrics of that date describe simulated data; None when the date has no stored snapshot."""
+    if date is None:
+        return None
+    from growth.models import Snapshot
+
+    return Snapshot.objects.filter(taken_on=date).order_by("-simulated").first()

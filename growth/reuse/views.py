@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from .definitions import ALL, CORE, lookup
 from .selectors import (
+    hub_snapshot_on,
     reuse_concentration_over_time,
     reuse_daily_downloads,
     reuse_metrics_by_domain,
@@ -54,6 +55,7 @@ def reuse_index(request):
         "growth/reuse_index.html",
         {
             "snapshot_date": date,
+            "snapshot": hub_snapshot_on(date),
             "dates": reuse_snapshot_dates(),
             "domains": list(domains),
             "rows": _metric_rows(list(domains.values()), CORE),
@@ -76,6 +78,7 @@ def reuse_domain(request, domain: str):
         {
             "domain": domain,
             "snapshot_date": date,
+            "snapshot": hub_snapshot_on(date),
             "warning": warning,
             "metrics": metrics,
             "rows": _metric_rows([metrics], ALL),

@@ -241,3 +241,26 @@ def test_metrics_from_the_database_equal_metrics_from_the_file(tmp_path):
         for key in ("repos", "downloads_total", "gini_downloads", "derivatives_total",
                     "dataset_reuse_ratio", "declaration_rate", "hhi_authors"):  # fmt: skip
             assert stored[domain][key] == metrics[key], (domain, key)
+
+
+@pytest.mark.django_db
+def test_metrics_of_a_simulated_snapshot_are_labelled_simulated(client, tmp_path):
+    from growth.services import import_snapshot_file
+
+    path = write(tmp_path / "sim.parquet", history_rows())
+    import_snapshot_file(path, simulated=True)
+    reuse_metrics_store_file(path, D1)
+
+    page = client.get(reverse("reuse:index")).content.decode()
+    assert 'data-simulated="true"' in page
+    domain_page = client.get(reverse("reuse:domain", args=["robotics"])).content.decode()
+    assert 'data-simulated="true"' in domain_page
+    assert client.get("/growth/reuse/api/metrics/").json()["simulated"] is True
+
+
+@pytest.mark.django_db
+def test_metrics_of_a_real_snapshot_carry_no_simulated_label(client, tmp_path):
+    path = write(tmp_path / "real.parquet", history_rows())
+    reuse_metrics_store_file(path, D1)
+    assert 'data-simulated="true"' not in client.get(reverse("reuse:index")).content.decode()
+    assert client.get("/growth/reuse/api/metrics/").json()["simulated"] is False
