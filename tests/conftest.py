@@ -66,8 +66,10 @@ def worker_environment(**overrides) -> dict:
 def purge_queues() -> None:
     """Drop messages left over from an earlier run, so they cannot reach this run's worker."""
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        shutil.rmtree(settings.BROKER_FOLDER, ignore_errors=True)
-        for sub in ("queue", "processed", "control"):
+        # Only the queued messages: control/ holds the broadcast bindings of workers that are
+        # still running, and without them remote control (ping, cancel_consumer) misses them.
+        for sub in ("queue", "processed"):
+            shutil.rmtree(settings.BROKER_FOLDER / sub, ignore_errors=True)
             (settings.BROKER_FOLDER / sub).mkdir(parents=True, exist_ok=True)
         return
     with app.connection_for_write() as conn:
