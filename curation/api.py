@@ -2,11 +2,13 @@
 (session auth + CSRF). Thin: permissions from ``curation.policies``, work in services."""
 
 from django.contrib.auth import get_user_model
+from django.core.paginator import InvalidPage
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -459,13 +461,45 @@ class IndexSerializer(serializers.ModelSerializer):
         return [c.name for c in obj.cameras.all()]
 
 
+class CataloguePagination(PageNumberPagination):
+    """Page numbers over the cached total (no COUNT(*) per request), bounded like the web page:
+    past ``MAX_BROWSABLE_RESULTS`` the answer is a 400 asking to refine the search."""
+
+    page_size = 50
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        paginator = selectors.CataloguePaginator(
+            queryset, self.page_size, count=selectors.catalogue_count(view.filters)
+        )
+        try:
+            self.page = paginator.page(request.query_params.get(self.page_query_param) or 1)
+        except selectors.PageTooDeep as exc:
+            raise ValidationError({"page": str(exc)}) from exc
+        except InvalidPage as exc:
+            raise NotFound(f"no such page: {exc}") from exc
+        return list(self.page)
+
+
 class Catalogue(generics.ListAPIView):
-    """Published datasets. Full-text ``q``; facets robot_type, fps, cameras (count), camera
-    (name), task, codebase_version, domain; ranges episodes_min/max, frames_min/max. The
-    response carries facet counts next to the page of results."""
+    """Published datasets. Full-text ``q`` (stemmed, ranked); facets robot_type, fps, cameras
+    (count), camera (name), task, codebase_version, domain; ranges episodes_min/max,
+    frames_min/max; ``sort``: relevance (the default with ``q``), newest (the default without),
+    episodes, frames, name. The response carries facet counts next to the page of results; only
+    the first 1,000 results can be paged through (refine the search to see others)."""
 
     serializer_class = IndexSerializer
     permission_classes = []
+    pagination_class = CataloguePagination
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="full-text query (stemmed, ranked)"),
+            OpenApiParameter("sort", str, enum=list(selectors.SORTS)),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         self.filters = selectors.CatalogueFilters.from_query(self.request.query_params)
@@ -477,6 +511,7 @@ class Catalogue(generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
+        response.data["sort"] = self.filters.effective_sort
         response.data["facets"] = {
             name: [{"value": v, "count": n} for v, n in values]
             for name, values in selectors.catalogue_facets(self.filters).items()

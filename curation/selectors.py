@@ -5,13 +5,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from curation import conf, roles
+from curation import conf, roles, search
 from curation.models import (
     DatasetIndex,
     IndexCamera,
@@ -70,6 +69,16 @@ def review_queue(
 
 # --- catalogue ----------------------------------------------------------------------------------
 
+# ?sort= values: label, and the ORDER BY after the relevance rank (each ends in the id, so rows with
+# equal values keep one order from page to page). Relevance needs a query; without one it is newest.
+SORTS = {
+    "relevance": ("Relevance", ("-published_at", "-id")),
+    "newest": ("Newest", ("-published_at", "-id")),
+    "episodes": ("Most episodes", ("-episodes", "-id")),
+    "frames": ("Most frames", ("-frames", "-id")),
+    "name": ("Name", ("title", "id")),
+}
+
 
 @dataclass
 class CatalogueFilters:
@@ -86,6 +95,7 @@ class CatalogueFilters:
     frames_min: int | None = None
     frames_max: int | None = None
     all_versions: bool = False
+    sort: str = ""  # one of SORTS; "" is the default (relevance with a query, else newest)
 
     FACETS = ("robot_type", "fps", "cameras", "camera", "task", "codebase_version", "domain")
 
@@ -98,6 +108,7 @@ class CatalogueFilters:
             except ValueError:
                 return None
 
+        sort = (params.get("sort") or "").strip()
         return cls(
             q=(params.get("q") or "").strip()[:200],
             **{name: (params.get(name) or "").strip()[:300] for name in cls.FACETS},
@@ -106,10 +117,21 @@ class CatalogueFilters:
             frames_min=number("frames_min"),
             frames_max=number("frames_max"),
             all_versions=params.get("all_versions") in ("1", "true", "on"),
+            sort=sort if sort in SORTS else "",
         )
+
+    @property
+    def effective_sort(self) -> str:
+        if self.sort and (self.sort != "relevance" or self.q):
+            return self.sort
+        return "relevance" if self.q else "newest"
 
     def active(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v not in ("", None, False)}
+
+    def selection(self) -> dict:
+        """What decides which rows match (not their order): the key of cached counts."""
+        return {k: v for k, v in self.active().items() if k != "sort"}
 
 
 def _apply(qs, f: CatalogueFilters, skip: str = ""):
@@ -141,24 +163,63 @@ def _apply(qs, f: CatalogueFilters, skip: str = ""):
         if high is not None:
             qs = qs.filter(**{f"{field}__lte": high})
     if f.q:
-        if connection.vendor == "postgresql":
-            query = SearchQuery(f.q, config="simple", search_type="websearch")
-            qs = qs.filter(search_vector=query)
-        else:
-            for term in f.q.split():
-                qs = qs.filter(search_text__icontains=term)
+        qs = search.matching(qs, f.q)
     return qs
 
 
 def catalogue_search(f: CatalogueFilters) -> QuerySet[DatasetIndex]:
+    """The matching rows in the chosen order (``SORTS``)."""
     # The search columns are large and never shown: leave them out of the result rows.
     qs = _apply(DatasetIndex.objects.defer("search_text", "search_vector"), f)
-    if f.q and connection.vendor == "postgresql":
-        query = SearchQuery(f.q, config="simple", search_type="websearch")
-        return qs.annotate(rank=SearchRank(F("search_vector"), query)).order_by(
-            "-rank", "-published_at", "-id"
-        )
-    return qs.order_by("-published_at", "-id")
+    sort = f.effective_sort
+    order = SORTS[sort][1]
+    if sort == "relevance":
+        return qs.annotate(rank=search.rank(f.q)).order_by("-rank", *order)
+    return qs.order_by(*order)
+
+
+# Offset pagination stays fast and stable only so deep: past this many results the catalogue asks
+# people to refine their search (or sort differently) instead of scanning ever further.
+MAX_BROWSABLE_RESULTS = 1000
+PAGE_SIZE = 20  # the web page's; the API's is ``curation.api.CataloguePagination.page_size``
+
+
+class PageTooDeep(ValueError):
+    pass
+
+
+class CataloguePaginator(Paginator):
+    """Pages of the catalogue: told the (cached) total, so no COUNT(*) per page, and bounded to
+    ``MAX_BROWSABLE_RESULTS``."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @property
+    def count(self) -> int:
+        return self._known_count
+
+    @property
+    def num_pages(self) -> int:
+        pages = super().num_pages
+        return min(pages, max(1, MAX_BROWSABLE_RESULTS // self.per_page))
+
+    @property
+    def truncated(self) -> bool:
+        return self.count > self.num_pages * self.per_page
+
+    def validate_number(self, number):
+        try:
+            wanted = int(number)
+        except (TypeError, ValueError):
+            wanted = None
+        if wanted is not None and wanted > self.num_pages and self.truncated:
+            raise PageTooDeep(
+                f"only the first {self.num_pages * self.per_page} results can be browsed; "
+                "refine your search or change the sort"
+            )
+        return super().validate_number(number)
 
 
 FACET_LIMIT = 15
@@ -180,7 +241,7 @@ def _cached(kind: str, f: CatalogueFilters, compute):
     if ttl <= 0:
         return compute()
     generation = cache.get_or_set(GENERATION_KEY, 1, None)
-    digest = hashlib.sha1(repr(sorted(f.active().items())).encode(), usedforsecurity=False)
+    digest = hashlib.sha1(repr(sorted(f.selection().items())).encode(), usedforsecurity=False)
     key = f"curation:catalogue:{generation}:{kind}:{digest.hexdigest()}"
     value = cache.get(key)
     if value is None:

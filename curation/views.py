@@ -358,18 +358,6 @@ def _without_page(params) -> str:
 # --- everyone ------------------------------------------------------------------------------------
 
 
-class CountedPaginator(Paginator):
-    """A paginator told its total, so the page does not run COUNT(*) over the whole index."""
-
-    def __init__(self, *args, count: int, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._known_count = count
-
-    @property
-    def count(self) -> int:
-        return self._known_count
-
-
 FACET_LABELS = [
     ("robot_type", "Robot"),
     ("fps", "FPS"),
@@ -383,11 +371,17 @@ FACET_LABELS = [
 
 def catalogue(request):
     filters = selectors.CatalogueFilters.from_query(request.GET)
-    page = CountedPaginator(
+    paginator = selectors.CataloguePaginator(
         selectors.catalogue_search(filters).select_related("dataset__lab"),
-        20,
+        selectors.PAGE_SIZE,
         count=selectors.catalogue_count(filters),
-    ).get_page(request.GET.get("page"))
+    )
+    too_deep = ""
+    try:
+        page = paginator.get_page(request.GET.get("page"))
+    except selectors.PageTooDeep as exc:
+        too_deep = str(exc)
+        page = paginator.get_page(paginator.num_pages)
     facets = selectors.catalogue_facets(filters)
     return render(
         request,
@@ -399,6 +393,13 @@ def catalogue(request):
             "active": filters.active(),
             "query": _without_page(request.GET),
             "facet_labels": FACET_LABELS,
+            "sort": filters.effective_sort,
+            "sorts": [
+                (key, label)
+                for key, (label, _) in selectors.SORTS.items()
+                if key != "relevance" or filters.q
+            ],
+            "too_deep": too_deep,
         },
     )
 

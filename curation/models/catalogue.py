@@ -1,8 +1,9 @@
 """The catalogue index: one denormalised row per published dataset version.
 
 Search and facet filters read only these rows, never the report JSON, so the catalogue stays fast
-with 100,000 datasets. On PostgreSQL ``search_vector`` is a GIN-indexed tsvector (created by the
-migration only there); elsewhere search falls back to ``search_text``.
+with 100,000 datasets. Full-text search (stemmed, ranked) is described in ``curation.search``:
+on PostgreSQL ``search_vector`` is a stored, weighted, GIN-indexed tsvector; on SQLite an FTS5
+table beside this one. Both are created by migrations, only on their own database.
 """
 
 from django.contrib.postgres.search import SearchVectorField
@@ -51,6 +52,23 @@ class DatasetIndex(models.Model):
                     "id",
                 ],
                 name="index_latest_facets",
+                condition=models.Q(is_latest=True),
+            ),
+            # The catalogue's other sort orders (``?sort=episodes|frames|name``), each ending in
+            # the id so that equal values keep a stable order from page to page.
+            models.Index(
+                fields=["-episodes", "-id"],
+                name="index_latest_episodes",
+                condition=models.Q(is_latest=True),
+            ),
+            models.Index(
+                fields=["-frames", "-id"],
+                name="index_latest_frames",
+                condition=models.Q(is_latest=True),
+            ),
+            models.Index(
+                fields=["title", "id"],
+                name="index_latest_title",
                 condition=models.Q(is_latest=True),
             ),
         ]

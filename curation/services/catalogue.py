@@ -1,9 +1,9 @@
 """Writing the catalogue index: one ``DatasetIndex`` row per published dataset version."""
 
-from django.contrib.postgres.search import SearchVector
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from curation import search
 from curation.models import DatasetIndex, IndexCamera, IndexTask, Submission
 
 
@@ -35,29 +35,21 @@ def card_line(summary: dict) -> str:
     return " · ".join(parts)
 
 
-def search_vector_expression():
-    return SearchVector("search_text", config="simple")
-
-
-def refresh_search_vectors(queryset) -> None:
-    """PostgreSQL only: compute the tsvector the GIN index serves."""
-    if connection.vendor == "postgresql":
-        queryset.update(search_vector=search_vector_expression())
-
-
 def index_row_for(submission: Submission, summary: dict, *, published_at=None) -> DatasetIndex:
     dataset = submission.dataset
-    tasks = [str(t) for t in summary.get("tasks") or []]
     cameras = [camera_name(c.get("key", "")) for c in summary.get("cameras") or []]
+    features = [str(name) for name in summary.get("features") or {}]
+    # The lowest-weighted search text (``curation.search``): the title, tasks and robot type are
+    # indexed from their own columns with higher weights. Feature names are searched by their
+    # words too ("observation.state" is found by "state").
     text = " ".join(
         [
-            dataset.title,
             dataset.description,
             dataset.lab.name,
             dataset.domain,
-            str(summary.get("robot_type") or ""),
             *cameras,
-            *tasks,
+            *features,
+            *(name.replace(".", " ").replace("_", " ") for name in features),
         ]
     )
     return DatasetIndex(
@@ -94,7 +86,7 @@ def index_publish(submission: Submission) -> DatasetIndex:
     IndexTask.objects.bulk_create(
         IndexTask(index=row, task=str(t)[:300]) for t in summary.get("tasks") or []
     )
-    refresh_search_vectors(DatasetIndex.objects.filter(pk=row.pk))
+    search.index_text([row.pk])
     from curation.selectors import catalogue_generation_bump
 
     # Now, for this transaction's own reads, and again after commit, so that a page computed by
