@@ -8,6 +8,7 @@ Everything that differs between a laptop and a cluster is one variable away:
 - ``CELERY_BROKER_URL``  ``filesystem://`` (default, a queue in ``var/broker``) or ``redis://``/``amqp://``
 - ``STORAGE_ROOT``       where uploads, datasets and the embedded broker live (default ``var/``)
 - ``STORAGE_BACKEND``    ``local`` (default) or ``s3`` (django-storages, see ``platform/DEPLOY.md``)
+- ``S3_DOWNLOADS``       with s3: ``stream`` (default, through the web process) or ``presigned``
 
 ``platform/env.example`` lists them all.
 """
@@ -147,6 +148,33 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = STORAGE_ROOT / "media"
 MEDIA_URL = "media/"
 
+
+def s3_storage(environ) -> dict:
+    """The S3 storage (django-storages) configured from ``environ``; credentials come from the
+    AWS_* variables (platform/DEPLOY.md). A function, so that the S3 tests configure their server
+    through the same code."""
+    from boto3.s3.transfer import TransferConfig
+
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": environ.get("AWS_STORAGE_BUCKET_NAME", ""),
+            "endpoint_url": environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": environ.get("AWS_S3_REGION_NAME") or None,
+            "default_acl": None,
+            "file_overwrite": False,
+            # Files above the threshold go up as a multipart upload, in parts of this size (S3
+            # wants parts of at least 5 MiB).
+            "transfer_config": TransferConfig(
+                multipart_threshold=int(environ.get("S3_MULTIPART_THRESHOLD_BYTES", 64 * 2**20)),
+                multipart_chunksize=int(environ.get("S3_MULTIPART_CHUNK_BYTES", 64 * 2**20)),
+            ),
+            # Lifetime of presigned download links (S3_DOWNLOADS=presigned).
+            "querystring_expire": int(environ.get("S3_PRESIGNED_EXPIRY_S", 600)),
+        },
+    }
+
+
 STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
 if STORAGE_BACKEND == "local":
     _default_storage = {
@@ -154,16 +182,7 @@ if STORAGE_BACKEND == "local":
         "OPTIONS": {"location": str(MEDIA_ROOT)},
     }
 elif STORAGE_BACKEND == "s3":
-    # django-storages; credentials come from AWS_* variables (platform/DEPLOY.md).
-    _default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": os.environ.get("AWS_STORAGE_BUCKET_NAME", ""),
-            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
-            "default_acl": None,
-            "file_overwrite": False,
-        },
-    }
+    _default_storage = s3_storage(os.environ)
 else:
     raise ImproperlyConfigured(f"STORAGE_BACKEND={STORAGE_BACKEND!r}: use 'local' or 's3'")
 STORAGES = {

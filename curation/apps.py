@@ -12,3 +12,6 @@ class CurationConfig(AppConfig):
         # Register the inference check's Celery task with every worker (autodiscovery only looks
         # for curation/tasks.py).
         from curation.inference import tasks  # noqa: F401
+
+        # Connect the catalogue's signal receivers (a deleted index row changes the counts).
+        from curation.services import catalogue  # noqa: F401

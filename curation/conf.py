@@ -10,6 +10,8 @@
 - ``PIPELINE_STALE_MINUTES``    a validation without progress for this long is queued again (30)
 - ``PIPELINE_MAX_ATTEMPTS``     starts/requeues of one validation before it goes back to the lab (3)
 - ``CATALOGUE_CACHE_SECONDS``   how long catalogue counts are cached (0: never); publishing clears them
+- ``S3_DOWNLOADS``              with S3 storage: ``stream`` file downloads through the web process
+                                (default) or redirect to a ``presigned`` URL (``S3_PRESIGNED_EXPIRY_S``)
 """
 
 import os
@@ -74,3 +76,10 @@ def pipeline_stale_minutes() -> float:
 def pipeline_max_attempts() -> int:
     """Starts (or requeues) of one validation before it is abandoned with a clear error."""
     return int(_setting("PIPELINE_MAX_ATTEMPTS", 3))
+
+
+def s3_downloads() -> str:
+    mode = str(_setting("S3_DOWNLOADS", "stream")).strip().lower()
+    if mode not in ("stream", "presigned"):
+        raise ValueError(f"S3_DOWNLOADS={mode!r}: use 'stream' or 'presigned'")
+    return mode

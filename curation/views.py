@@ -8,7 +8,14 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseForbidden,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
@@ -254,12 +261,21 @@ def file_response(submission: Submission, path: str) -> FileResponse:
     file = submission.files.select_related("blob").filter(path=path).first()
     if file is None:
         raise Http404("no such file in this submission")
+    filename = path.rsplit("/", 1)[-1]
+    # S3 with S3_DOWNLOADS=presigned: the client fetches the bytes from S3 itself (the link
+    # carries the same attachment headers); otherwise they stream through this process.
+    presigned = storage.blob_presigned_url(file.blob, filename)
+    if presigned:
+        response = HttpResponseRedirect(presigned)
+        response["Cache-Control"] = "private, no-store"
+        return response
     response = FileResponse(
-        storage.open_blob(file.blob),
+        storage.blob_stream(file.blob),
         as_attachment=True,
-        filename=path.rsplit("/", 1)[-1],
+        filename=filename,
         content_type="application/octet-stream",
     )
+    response["Content-Length"] = str(file.blob.size)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-transform"

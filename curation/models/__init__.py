@@ -1,7 +1,7 @@
 """Curation models, one module per area; import them from here (``from curation.models import Lab``)."""
 
 from curation.models.audit import AuditEvent
-from curation.models.catalogue import DatasetIndex, IndexCamera, IndexTask
+from curation.models.catalogue import CatalogueGeneration, DatasetIndex, IndexCamera, IndexTask
 from curation.models.datasets import (
     Blob,
     Dataset,
@@ -17,6 +17,7 @@ from curation.models.labs import Lab
 __all__ = [
     "AuditEvent",
     "Blob",
+    "CatalogueGeneration",
     "Dataset",
     "DatasetIndex",
     "IndexCamera",

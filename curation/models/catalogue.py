@@ -100,3 +100,14 @@ class IndexTask(models.Model):
 
     def __str__(self) -> str:
         return self.task
+
+
+class CatalogueGeneration(models.Model):
+    """One row whose number changes in the same transaction as any change to the index: cached
+    catalogue counts are keyed by it, so every web process sees them go stale at the commit,
+    whatever cache it uses (``curation.selectors``)."""
+
+    value = models.BigIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"catalogue generation {self.value}"

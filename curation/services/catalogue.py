@@ -1,10 +1,13 @@
 """Writing the catalogue index: one ``DatasetIndex`` row per published dataset version."""
 
 from django.db import transaction
+from django.db.models import F
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 
 from curation import search
-from curation.models import DatasetIndex, IndexCamera, IndexTask, Submission
+from curation.models import CatalogueGeneration, DatasetIndex, IndexCamera, IndexTask, Submission
 
 
 def camera_name(key: str) -> str:
@@ -87,10 +90,19 @@ def index_publish(submission: Submission) -> DatasetIndex:
         IndexTask(index=row, task=str(t)[:300]) for t in summary.get("tasks") or []
     )
     search.index_text([row.pk])
-    from curation.selectors import catalogue_generation_bump
-
-    # Now, for this transaction's own reads, and again after commit, so that a page computed by
-    # another request in between is not cached under the new generation.
-    catalogue_generation_bump()
-    transaction.on_commit(catalogue_generation_bump)
+    catalogue_changed()
     return row
+
+
+def catalogue_changed() -> None:
+    """Every cached catalogue count becomes stale when this transaction commits (and not
+    before: until then other requests still see, and cache, the old index)."""
+    with transaction.atomic():
+        if not CatalogueGeneration.objects.filter(pk=1).update(value=F("value") + 1):
+            CatalogueGeneration.objects.create(pk=1, value=2)
+
+
+@receiver(post_delete, sender=DatasetIndex)
+def _index_row_deleted(sender, instance, **kwargs) -> None:
+    # A deleted submission takes its index row with it (cascade): the counts change too.
+    catalogue_changed()

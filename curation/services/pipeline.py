@@ -7,7 +7,6 @@ idempotent: a stale or repeated message (another run number, or a submission no 
 does nothing, and each run works in its own folder.
 """
 
-import contextlib
 import logging
 import shutil
 import time
@@ -72,11 +71,11 @@ def _current(submission_id: int, run_id: int) -> Submission | None:
 def fetch(submission: Submission, progress) -> None:
     """Bring the submission's content into the blob store, whatever its source."""
     if submission.pending_archive:
-        archive_path = Path(submission.pending_archive)
-        if not archive_path.exists():
+        stored = submission.pending_archive
+        if not storage.archive_exists(stored):
             raise uploads.UploadError("the uploaded archive is missing; upload it again")
         progress("check archive", 0, 1)
-        with transaction.atomic():
+        with storage.archive_local(stored) as archive_path, transaction.atomic():
             submission.files.all().delete()  # an archive replaces the whole file set
             archives.ingest(
                 archive_path,
@@ -85,8 +84,7 @@ def fetch(submission: Submission, progress) -> None:
             )
             submission.pending_archive = ""
             submission.save(update_fields=["pending_archive"])
-        with contextlib.suppress(FileNotFoundError):
-            archive_path.unlink()
+        storage.archive_delete(stored)
     elif submission.source == "path" and not submission.files.exists():
         folder = uploads.resolve_import_path(submission.source_ref)
         with transaction.atomic():

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
+from django.utils.http import content_disposition_header
 
 from curation import conf
 from curation.models import Blob, Submission, SubmissionFile
@@ -137,6 +138,63 @@ def blob_from_path(path: Path, *, move: bool = False) -> Blob:
         return blob_from_stream(handle)
 
 
+# Uploaded archives wait for the pipeline to unpack them. On local storage they stay where the
+# upload wrote them (a path under STORAGE_ROOT); with S3 they go to the bucket, so that a worker on
+# another machine can fetch them, and ``pending_archive`` holds this prefix and their key.
+STORED_ARCHIVE = "storage:"
+
+
+def archive_keep(part: Path, submission: Submission, name: str) -> str:
+    """Keep an uploaded archive (consuming ``part``) until the pipeline unpacks it; returns the
+    reference to store in ``Submission.pending_archive``."""
+    if _is_local():
+        target_dir = conf.work_root() / "archives" / f"submission-{submission.pk}"
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / name
+        os.replace(part, target)
+        return str(target)
+    with open(part, "rb") as handle:
+        key = default_storage.save(f"archives/submission-{submission.pk}/{name}", File(handle))
+    with contextlib.suppress(FileNotFoundError):
+        part.unlink()
+    return STORED_ARCHIVE + key
+
+
+def archive_exists(ref: str) -> bool:
+    if ref.startswith(STORED_ARCHIVE):
+        return default_storage.exists(ref.removeprefix(STORED_ARCHIVE))
+    return Path(ref).exists()
+
+
+@contextlib.contextmanager
+def archive_local(ref: str) -> Iterator[Path]:
+    """The archive as a file on this machine (downloaded to a temporary file from S3)."""
+    if not ref.startswith(STORED_ARCHIVE):
+        yield Path(ref)
+        return
+    fd, name = tempfile.mkstemp(dir=_temp_dir(), suffix=Path(ref).suffix)
+    try:
+        with (
+            os.fdopen(fd, "wb") as out,
+            default_storage.open(ref.removeprefix(STORED_ARCHIVE)) as src,
+        ):
+            shutil.copyfileobj(src, out, COPY_BUFFER)
+        yield Path(name)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+
+
+def archive_delete(ref: str) -> None:
+    if not ref:
+        return
+    if ref.startswith(STORED_ARCHIVE):
+        default_storage.delete(ref.removeprefix(STORED_ARCHIVE))
+        return
+    with contextlib.suppress(FileNotFoundError):
+        Path(ref).unlink()
+
+
 def submission_file_set(submission: Submission, path: str, blob: Blob) -> SubmissionFile:
     clean = check_layout(path)
     file, _ = SubmissionFile.objects.update_or_create(
@@ -147,6 +205,43 @@ def submission_file_set(submission: Submission, path: str, blob: Blob) -> Submis
 
 def open_blob(blob: Blob):
     return default_storage.open(blob.storage_name, "rb")
+
+
+class _ObjectStream:
+    """An S3 object's body as a file Django's ``FileResponse`` reads block by block: bytes go
+    from S3 to the client as they arrive, never whole into memory or onto disk (django-storages'
+    own ``S3File`` first downloads the whole object into a spooled temporary file)."""
+
+    def __init__(self, body):
+        self._body = body
+
+    def read(self, size=-1):
+        return self._body.read(None if size is None or size < 0 else size)
+
+    def close(self):
+        self._body.close()
+
+
+def blob_stream(blob: Blob):
+    """The blob's content as a readable stream, for a download streamed through this process."""
+    if _is_local():
+        return open_blob(blob)
+    obj = default_storage.bucket.Object(default_storage._normalize_name(blob.storage_name))
+    return _ObjectStream(obj.get()["Body"])
+
+
+def blob_presigned_url(blob: Blob, filename: str) -> str | None:
+    """A short-lived URL the client downloads the blob from, straight from S3, when downloads are
+    handed off (``S3_DOWNLOADS=presigned``); ``None`` when they go through this process."""
+    if _is_local() or conf.s3_downloads() != "presigned":
+        return None
+    return default_storage.url(
+        blob.storage_name,
+        parameters={
+            "ResponseContentDisposition": content_disposition_header(True, filename),
+            "ResponseContentType": "application/octet-stream",
+        },
+    )
 
 
 def local_path_of(blob: Blob) -> Path | None:

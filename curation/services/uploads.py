@@ -23,6 +23,8 @@ from curation.models import Submission, UploadSession
 from curation.services.archives import ARCHIVE_SUFFIXES
 from curation.services.storage import (
     UnsafePath,
+    archive_delete,
+    archive_keep,
     blob_from_path,
     check_layout,
     safe_relative_path,
@@ -155,17 +157,13 @@ def _complete(session: UploadSession) -> None:
             size=blob.size,
         )
     else:
-        target_dir = conf.work_root() / "archives" / f"submission-{submission.pk}"
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / f"{session.token}-{session.path}"
-        os.replace(part, target)
+        target = archive_keep(part, submission, f"{session.token}-{session.path}")
         old = submission.pending_archive
-        submission.pending_archive = str(target)
+        submission.pending_archive = target
         submission.source, submission.source_ref = "archive", session.path
         submission.save(update_fields=["pending_archive", "source", "source_ref"])
-        if old and old != str(target):
-            with contextlib.suppress(FileNotFoundError):
-                Path(old).unlink()
+        if old and old != target:
+            archive_delete(old)
         audit(
             submission,
             actor=session.created_by,

@@ -2,6 +2,8 @@
 filters and bounded pagination, on whichever database the lane runs (PostgreSQL's weighted
 tsvector, or SQLite's FTS5 with the porter tokenizer)."""
 
+from urllib.parse import urlencode
+
 import pytest
 from django.db import connection
 from django.urls import reverse
@@ -181,7 +183,30 @@ def test_paging_is_bounded_with_a_clear_message(client, lab_member, lab, curator
 @pytest.mark.parametrize("q", ['"unclosed', "(a OR", "-", "title:x", "*", "NEAR(a b)", "'; --"])
 def test_any_query_text_is_safe(client, towels, q):
     data = search(client, q=q)
-    assert isinstance(data["results"], list)
+    # Punctuation alone is no query (everything); words that match nothing find nothing.
+    expected = 0 if any(c.isalpha() for c in q) else 3
+    assert data["count"] == len(data["results"]) == expected
+    assert client.get(reverse("curation:catalogue"), {"q": q}).status_code == 200
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's one-statement path")
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "towel"},
+        {"q": "towel", "robot_type": "aloha"},
+        {"q": "fold", "camera": "front", "episodes_min": "10"},
+        {"q": "folding towels", "task": "fold the cloth", "cameras": "2"},
+        {"q": "towel", "fps": "abc"},
+    ],
+)
+def test_one_statement_counts_equal_the_per_facet_queries(towels, params):
+    from django.http import QueryDict
+
+    filters = selectors.CatalogueFilters.from_query(QueryDict(urlencode(params)))
+    summary = selectors._summary_postgres(filters)
+    assert summary["facets"] == selectors._facets(filters)
+    assert summary["count"] == selectors._apply(DatasetIndex.objects.all(), filters).count()
 
 
 def test_search_index_follows_republishing(client, lab_member, lab, curator, towels):
@@ -201,3 +226,20 @@ def test_deleted_rows_leave_the_search_index(towels):
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM curation_datasetindex_fts")
             assert cursor.fetchone()[0] == 0
+
+
+def test_cached_counts_change_with_the_index_in_every_process(client, lab_member, lab, curator):
+    """Counts are cached, but keyed by a generation number that changes in the transaction that
+    changes the index, so no process can keep serving counts from before it."""
+    from django.core.cache import cache
+
+    first = publish(lab_member, lab, curator, "First")
+    assert search(client)["count"] == 1
+    publish(lab_member, lab, curator, "Second")
+    assert search(client)["count"] == 2
+    # Another web process's local cache is not cleared by this one: only the number tells it.
+    cache.clear()
+    assert search(client)["count"] == 2
+    first.delete()  # the index row goes with its submission
+    assert search(client)["count"] == 1
+    assert titles(search(client)) == ["Second"]
