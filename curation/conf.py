@@ -10,6 +10,7 @@
 - ``PIPELINE_STALE_MINUTES``    a validation without progress for this long is queued again (30)
 - ``PIPELINE_MAX_ATTEMPTS``     starts/requeues of one validation before it goes back to the lab (3)
 - ``CATALOGUE_CACHE_SECONDS``   how long catalogue counts are cached (0: never); publishing clears them
+- ``CATALOGUE_FACET_TABLE``     count facets without a text query from a per-process copy (1, 0 = off)
 - ``S3_DOWNLOADS``              with S3 storage: ``stream`` file downloads through the web process
                                 (default) or redirect to a ``presigned`` URL (``S3_PRESIGNED_EXPIRY_S``)
 """
@@ -83,3 +84,7 @@ def s3_downloads() -> str:
     if mode not in ("stream", "presigned"):
         raise ValueError(f"S3_DOWNLOADS={mode!r}: use 'stream' or 'presigned'")
     return mode
+
+
+def catalogue_facet_table() -> bool:
+    return str(_setting("CATALOGUE_FACET_TABLE", "1")).lower() not in ("0", "false", "no", "off")

@@ -103,9 +103,9 @@ class IndexTask(models.Model):
 
 
 class CatalogueGeneration(models.Model):
-    """One row whose number changes in the same transaction as any change to the index: cached
-    catalogue counts are keyed by it, so every web process sees them go stale at the commit,
-    whatever cache it uses (``curation.selectors``)."""
+    """One row whose (random) number changes in the same transaction as any change to the index:
+    cached catalogue counts are keyed by it, so every web process sees them go stale at the
+    commit, whatever cache it uses (``curation.selectors``, ``curation.facet_table``)."""
 
     value = models.BigIntegerField(default=1)
 

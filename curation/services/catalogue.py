@@ -1,7 +1,8 @@
 """Writing the catalogue index: one ``DatasetIndex`` row per published dataset version."""
 
+import secrets
+
 from django.db import transaction
-from django.db.models import F
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
@@ -97,9 +98,12 @@ def index_publish(submission: Submission) -> DatasetIndex:
 def catalogue_changed() -> None:
     """Every cached catalogue count becomes stale when this transaction commits (and not
     before: until then other requests still see, and cache, the old index)."""
+    # A new random number rather than +1: a number seen once is never seen again for other
+    # contents, even after a database is restored from a backup (or a test rolled back).
+    value = secrets.randbits(62)
     with transaction.atomic():
-        if not CatalogueGeneration.objects.filter(pk=1).update(value=F("value") + 1):
-            CatalogueGeneration.objects.create(pk=1, value=2)
+        if not CatalogueGeneration.objects.filter(pk=1).update(value=value):
+            CatalogueGeneration.objects.create(pk=1, value=value)
 
 
 @receiver(post_delete, sender=DatasetIndex)

@@ -111,4 +111,7 @@ def _fresh_cache():
     """Catalogue counts are cached per process; each test starts from an empty cache."""
     from django.core.cache import cache
 
+    from curation import facet_table
+
     cache.clear()
+    facet_table.forget()

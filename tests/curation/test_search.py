@@ -243,3 +243,33 @@ def test_cached_counts_change_with_the_index_in_every_process(client, lab_member
     first.delete()  # the index row goes with its submission
     assert search(client)["count"] == 1
     assert titles(search(client)) == ["Second"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"robot_type": "aloha"},
+        {"camera": "front"},
+        {"camera": "wrist", "task": "fold the towel"},
+        {"robot_type": "aloha", "cameras": "2", "episodes_min": "50"},
+        {"fps": "10", "frames_max": "1000", "domain": ""},
+        {"fps": "abc"},
+        {"cameras": "x", "robot_type": "aloha"},
+        {"task": "no such task"},
+    ],
+)
+def test_columnar_counts_equal_the_database_counts(towels, params):
+    """Without a text query the counts come from the process's columnar copy of the index:
+    they must be the database's, filter for filter."""
+    from django.http import QueryDict
+
+    from curation import facet_table
+
+    filters = selectors.CatalogueFilters.from_query(QueryDict(urlencode(params)))
+    table = facet_table.table_for(facet_table.current_generation())
+    summary = selectors._summary_from_table(table, filters)
+    assert summary["facets"] == selectors._facets(filters)
+    assert summary["count"] == selectors._apply(DatasetIndex.objects.all(), filters).count()
+    if not params:
+        assert summary["count"] == 3
