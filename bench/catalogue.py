@@ -87,11 +87,13 @@ def ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def configure(database_url: str, storage_root: Path) -> None:
+def configure(database_url: str | None, storage_root: Path) -> None:
+    """Django for the bench; ``database_url`` None is SQLite under ``storage_root``."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
     os.environ["STORAGE_ROOT"] = str(storage_root)
-    os.environ["DATABASE_URL"] = database_url
-    ensure_database(database_url)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+        ensure_database(database_url)
     import django
 
     django.setup()

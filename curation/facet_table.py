@@ -1,10 +1,11 @@
-"""Facet counts without a text query, from a columnar copy of the index held in each web process.
+"""Facet counts from a columnar copy of the index held in each web process.
 
 Counting facets in the database means reading every matching row for every facet (100,000 rows,
-seven facets: see bench/catalogue.py). Without a text query the rows that count are only the
-latest versions and the filters are equalities and ranges, so each process keeps the facet
-columns of the latest versions as numpy arrays, one integer code per value, and counts with
-vectorised masks and ``bincount`` in about a millisecond.
+seven facets: see bench/catalogue.py). The filters are equalities and ranges over the latest
+versions, so each process keeps the facet columns of the latest versions as numpy arrays, one
+integer code per value, and counts with vectorised masks and ``bincount`` in about a
+millisecond. A text query is answered by the database's full-text index as a list of ids, which
+becomes one more mask.
 
 The copy belongs to one catalogue generation (``CatalogueGeneration``, changed in the same
 transaction as the index): a request that sees a newer generation builds a new copy (one thread
@@ -87,10 +88,18 @@ class FacetTable:
         mask[column.rows[column.codes == code]] = True
         return mask
 
-    def summary(self, chosen: dict, ranges: dict, limit: int) -> dict:
+    def summary(self, chosen: dict, ranges: dict, limit: int, among=None) -> dict:
         """``chosen``: facet name -> value (already typed: float fps, int cameras); ``ranges``:
-        (field, low, high) bounds. Returns the count and the facets as selectors does."""
-        base = np.ones(len(self.ids), dtype=bool)
+        field -> (low, high); ``among``: the ids that match the text query, if there is one.
+        Returns the count and the facets as selectors does."""
+        if among is None:
+            base = np.ones(len(self.ids), dtype=bool)
+        else:
+            base = np.zeros(len(self.ids), dtype=bool)
+            wanted = np.fromiter(among, dtype=np.int64)
+            if len(wanted) and len(self.ids):
+                positions = np.searchsorted(self.ids, wanted).clip(0, len(self.ids) - 1)
+                base[positions[self.ids[positions] == wanted]] = True
         for field, (low, high) in ranges.items():
             array = getattr(self, field)
             if low is not None:

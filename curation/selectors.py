@@ -289,16 +289,18 @@ def _summary(f: CatalogueFilters) -> dict:
 
 
 def _compute_summary(f: CatalogueFilters) -> dict:
-    # With a text query the matching rows are few (GIN index): read them once and count every
-    # facet from them. Without one, each facet's own query reads a narrow covering index, which
-    # measured faster than materialising all 100,000 rows (bench/catalogue.py).
-    if f.q and search.is_postgres():
-        return _summary_postgres(f)
-    if not f.q and not f.all_versions and conf.catalogue_facet_table():
-        # Without text the counts come from this process's columnar copy of the index.
+    # Fallbacks, while a process builds its copy (or with all versions): with a text query the
+    # matching rows are few (GIN index) and one statement counts every facet from them; without
+    # one, each facet's own query reads a narrow covering index, which measured faster than
+    # materialising all 100,000 rows (bench/catalogue.py).
+    if not f.all_versions and conf.catalogue_facet_table():
+        # This process's columnar copy of the latest versions; the full-text index says which
+        # of them match the words.
         table = facet_table.table_for(facet_table.current_generation())
         if table is not None:
             return _summary_from_table(table, f)
+    if f.q and search.is_postgres():
+        return _summary_postgres(f)
     return {"count": _apply(DatasetIndex.objects.all(), f).count(), "facets": _facets(f)}
 
 
@@ -319,7 +321,11 @@ def _summary_from_table(table, f: CatalogueFilters) -> dict:
         "episodes": (f.episodes_min, f.episodes_max),
         "frames": (f.frames_min, f.frames_max),
     }
-    summary = table.summary(chosen, ranges, FACET_LIMIT)
+    among = None
+    if f.q:
+        latest = DatasetIndex.objects.filter(is_latest=True).order_by()
+        among = list(search.matching(latest, f.q).values_list("id", flat=True))
+    summary = table.summary(chosen, ranges, FACET_LIMIT, among=among)
     return {
         "count": summary["count"],
         "facets": {

@@ -1,3 +1,6 @@
+from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode
+
 from django import template
 from django.http import QueryDict
 
@@ -15,12 +18,28 @@ def attr(obj, name):
     return "" if value is None else str(value)
 
 
+@lru_cache(maxsize=512)
+def _parsed(query: str) -> tuple[tuple[str, str], ...]:
+    return tuple(parse_qsl(query, keep_blank_values=True))
+
+
 @register.simple_tag
 def query_with(query: str, name: str, value) -> str:
-    params = QueryDict(query, mutable=True)
-    params[name] = value
-    params.pop("page", None)
-    return params.urlencode()
+    """``query`` with ``name`` set to ``value`` (in its place, or last) and no page number. A
+    catalogue page builds about a hundred of these links: the query is parsed once."""
+    pairs, placed = [], False
+    for key, current in _parsed(query):
+        if key == "page":
+            continue
+        if key == name:
+            if not placed:
+                pairs.append((name, str(value)))
+                placed = True
+            continue
+        pairs.append((key, current))
+    if not placed:
+        pairs.append((name, str(value)))
+    return urlencode(pairs)
 
 
 @register.simple_tag

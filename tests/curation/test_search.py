@@ -257,11 +257,15 @@ def test_cached_counts_change_with_the_index_in_every_process(client, lab_member
         {"fps": "abc"},
         {"cameras": "x", "robot_type": "aloha"},
         {"task": "no such task"},
+        {"q": "towel"},
+        {"q": "towels", "camera": "front", "robot_type": "aloha"},
+        {"q": "fold", "episodes_min": "50", "task": "fold the cloth"},
+        {"q": "nowhere"},
     ],
 )
 def test_columnar_counts_equal_the_database_counts(towels, params):
-    """Without a text query the counts come from the process's columnar copy of the index:
-    they must be the database's, filter for filter."""
+    """The counts come from the process's columnar copy of the index (and the full-text index's
+    ids): they must be the database's, filter for filter."""
     from django.http import QueryDict
 
     from curation import facet_table
