@@ -39,7 +39,7 @@ def store_aggregates(snapshot: Snapshot, table: pa.Table, previous_table=None, p
     result = aggregate(
         table,
         selectors.active_rules(),
-        selectors.organization_names(),
+        selectors.organization_directory(),
         previous=previous_table,
     )
     for model in (MonthlyCreation, DomainStat, CategoryRank, TopAuthor):
