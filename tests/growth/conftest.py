@@ -49,7 +49,7 @@ def fresh_snapshot_history():
     from growth.services.history import history_root
 
     shutil.rmtree(history_root(), ignore_errors=True)
-    yield
+    return
 
 
 @pytest.fixture(autouse=True)
