@@ -173,6 +173,26 @@ def reuse_metrics_store_snapshot(snapshot_id: int) -> list[dt.date]:
     return [snapshot.taken_on]
 
 
+def reuse_metrics_recompute(snapshot_ids: list[int] | None = None) -> list[dt.date]:
+    """Recompute the stored reuse metrics of these snapshots (default: every ready one that
+    still has rows or history), oldest first, with the rules and organizations in force."""
+    from growth.core import history
+    from growth.models import Snapshot
+    from growth.services.history import history_root
+
+    snapshots = Snapshot.objects.filter(status=Snapshot.Status.READY).order_by("taken_on", "id")
+    if snapshot_ids is not None:
+        snapshots = snapshots.filter(pk__in=snapshot_ids)
+    done = []
+    for snapshot in snapshots:
+        kind = "simulated" if snapshot.simulated else "real"
+        if snapshot.rows_pruned and snapshot.taken_on not in history.days(history_root(), kind):
+            logger.info("reuse of %s not recomputed: no rows and no history left", snapshot)
+            continue
+        done += reuse_metrics_store_snapshot(snapshot.pk)
+    return done
+
+
 def snapshot_history(snapshot) -> pa.Table:
     """The snapshot's day and every earlier day of its kind, from the columnar history, so the
     time metrics (daily downloads, half-life, age-matched RAM) see the whole history. A
