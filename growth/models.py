@@ -116,6 +116,12 @@ class Snapshot(models.Model):
     aggregated_at = models.DateTimeField(null=True, blank=True)
     # Repo rows deleted to save space (prune_hub_rows); the stored aggregates remain.
     rows_pruned = models.BooleanField(default=False)
+    missing_columns = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Snapshot columns the listing lacked (stored empty; metrics needing them are "
+        "'not available')",
+    )
 
     class Meta:
         ordering = ["-taken_on", "-id"]

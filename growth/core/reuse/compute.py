@@ -30,7 +30,13 @@ from growth.core.developers import (
     shares,
 )
 from growth.core.domains import DEFAULT_RULES, Rule, classify, domain_keys
-from growth.core.snapshot import SNAPSHOT_SCHEMA, SnapshotError, read_snapshot
+from growth.core.snapshot import (
+    SNAPSHOT_SCHEMA,
+    SnapshotError,
+    conform,
+    missing_columns,
+    read_snapshot,
+)
 
 from . import measures
 from .adoption import (
@@ -42,6 +48,7 @@ from .adoption import (
     repo_codes,
     snapshot_intervals,
 )
+from .availability import mark_unavailable
 from .citations import dataset_citations
 from .graph import RELATION_NAMES, model_tree
 from .sizes import BUCKET_NAMES, BUCKETS, parameter_counts, size_buckets
@@ -64,24 +71,30 @@ class UnknownDomain(ValueError):
 # --- reading and checking -----------------------------------------------------------------------
 
 
-def load_history(path) -> pa.Table:
+def load_history(path, snapshot_date: dt.date | None = None) -> pa.Table:
     """Read a snapshot file (``compute_reuse_metrics`` checks its content).
 
-    Raises ``SnapshotError`` for a missing file, a file that is not parquet or missing columns.
+    A real listing may lack columns: they come back as nulls and are named by
+    ``growth.core.snapshot.missing_columns(table)`` (the metrics that need them say "not
+    available"). ``snapshot_date`` dates a listing that has no ``snapshot_date`` column.
+    Raises ``SnapshotError`` for a missing file, a file that is not parquet, no ``id`` column,
+    or no date.
     """
     try:
         present = set(pq.read_schema(path).names)
     except Exception:  # read_snapshot below says precisely why (missing file, not parquet)
-        present = set()
-    columns = NEEDED_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in present]
-    return read_snapshot(path, columns=columns)
+        present = set(NEEDED_COLUMNS)
+    columns = [c for c in NEEDED_COLUMNS if c in present]
+    columns += [c for c in OPTIONAL_COLUMNS if c in present]
+    table = read_snapshot(path, columns=columns)
+    table, _ = conform(table, str(path), snapshot_date=snapshot_date)
+    return table.select(columns + [c for c in NEEDED_COLUMNS if c not in columns])
 
 
 def check_history(table: pa.Table, source: str = "snapshot") -> pa.Table:
     """Cast the snapshot columns to their schema types and refuse what would give wrong numbers."""
-    missing = [c for c in NEEDED_COLUMNS if c not in table.column_names]
-    if missing:
-        raise SnapshotError(f"{source}: missing column(s) {missing}")
+    if any(c not in table.column_names for c in NEEDED_COLUMNS):
+        table, _ = conform(table, source)  # absent columns: nulls, named in the metadata
     for name in NEEDED_COLUMNS:
         expected = SNAPSHOT_SCHEMA.field(name).type
         column = table[name]
@@ -710,6 +723,7 @@ def compute_reuse_metrics(
     None. The domain ``hub`` (every repo of the snapshot) comes first.
     """
     history = check_history(history)
+    missing = missing_columns(history)
     keys = [HUB, *domain_keys(rules)]
     if domains:
         unknown = [d for d in domains if d not in keys]
@@ -722,7 +736,10 @@ def compute_reuse_metrics(
     masks = {key: ctx.history_masks[key][latest] for key in keys}
     result = {
         "snapshot_date": ctx.snapshot_date.isoformat(),
-        "domains": {key: _domain_metrics(ctx, key, masks[key]) for key in keys},
+        "domains": {
+            key: mark_unavailable(_domain_metrics(ctx, key, masks[key]), missing) for key in keys
+        },
+        "missing_columns": missing,
     }
     if include_citations:
         # The hub scope would store every citation of the Hub: only domains' ones are kept.
