@@ -11,6 +11,7 @@ NEEDS = {
         "top0_01pct_share_downloads", "share_under_200_downloads", "hhi_authors",
         "developer_type_share_downloads", "concentration", "adoption", "authors",
         "developers.downloads_classified_by", "derivatives.family_download_multiplier",
+        "model_sizes_by_created_year",
     ),
     "downloads": ("country_share_downloads_30d",),
     "likes": ("concentration.likes",),
@@ -19,7 +20,7 @@ NEEDS = {
     "createdAt": (
         "developers.type_share_of_new_repos_by_created_year",
         "developers.country_share_of_new_repos_by_created_year",
-        "adoption.ram.at_age",
+        "adoption.ram.at_age", "model_sizes_by_created_year",
     ),
 }  # fmt: skip
 

@@ -51,13 +51,13 @@ from .adoption import (
 from .availability import mark_unavailable
 from .citations import dataset_citations
 from .graph import RELATION_NAMES, model_tree
-from .sizes import BUCKET_NAMES, BUCKETS, parameter_counts, size_buckets
+from .sizes import BUCKET_NAMES, BUCKETS, parameter_counts, size_buckets, sizes_by_year
 
 NEEDED_COLUMNS = [
     "repo_type", "id", "author", "createdAt", "downloads", "downloadsAllTime", "likes", "tags",
     "pipeline_tag", "library_name", "baseModels", "snapshot_date",
 ]  # fmt: skip
-OPTIONAL_COLUMNS = ["author_type", "num_parameters", "parameters", "safetensors"]
+OPTIONAL_COLUMNS = ["author_type", "num_parameters", "parameters", "safetensors", "gguf"]
 LONG_TAIL_DOWNLOADS = 200
 TOP_LIST = 10
 HUB = "hub"  # the scope of every repo in the snapshot, beside the rule-defined domains
@@ -154,6 +154,7 @@ class _Context:
     citations: object
     ram: np.ndarray  # float, NaN when undefined
     bucket: np.ndarray
+    parameters: np.ndarray  # float per row, NaN when unknown (models only)
     ram_reference: dict
     ram_at_age: dict  # age in days -> RAM per row at that age (NaN when unknown)
     # history
@@ -238,7 +239,8 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None, directory=No
     created = pc.fill_null(pc.year(table["createdAt"]), -1)
 
     # RAM to date: each model's downloads against the median of the top 10 of its size bucket.
-    bucket = size_buckets(np.where(is_model, parameter_counts(table), np.nan))
+    parameters = np.where(is_model, parameter_counts(table), np.nan)
+    bucket = size_buckets(parameters)
     models = np.flatnonzero(is_model)
     ram, reference = _relative_adoption(models, downloads[models], bucket, table.num_rows)
 
@@ -281,6 +283,7 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None, directory=No
         citations=dataset_citations(table, is_model, is_dataset),
         ram=ram,
         bucket=bucket,
+        parameters=parameters,
         ram_reference=reference,
         ram_at_age=ram_at_age,
         history_day=day,
@@ -667,6 +670,9 @@ def _domain_metrics(ctx: _Context, key: str, mask: np.ndarray) -> dict:
         # over models).
         **{scope: _core(ctx, mask & type_mask) for scope, type_mask in _type_masks(ctx)},
         "developers": _developers(ctx, rows),
+        "model_sizes_by_created_year": sizes_by_year(
+            ctx.parameters[models], ctx.created_year[models], ctx.downloads[models]
+        ),
         "concentration": {
             "downloads": downloads,
             "likes": latest["likes"],
