@@ -161,3 +161,33 @@ def hub_snapshot_on(date: dt.date | None, source: str | None = None):
     if chosen is not None:
         return snapshots.filter(source=chosen).first()
     return snapshots.order_by("-simulated").first()
+
+
+def report_comparison(snapshot_date=None, source: str | None = None) -> dict:
+    """The report's headline figures beside ours, for one stored snapshot (default the latest):
+    ``{"snapshot_date", "source", "simulated", "rows": [...]}`` (``growth.core.report``)."""
+    from growth import selectors as growth_selectors
+    from growth.core.report import headline_rows
+
+    date, domains = reuse_metrics_by_domain(snapshot_date, source)
+    chosen = reuse_source_on(date, source)
+    snapshot = hub_snapshot_on(date, chosen)
+    growth = {}
+    if snapshot is not None and snapshot.status == snapshot.Status.READY:
+        yearly = growth_selectors.rank_series(snapshot, "robotics", "dataset")
+        growth["robotics_datasets_by_year"] = {str(r["year"]): r["created"] for r in yearly}
+        growth["robotics_rank_by_year"] = {
+            str(r["year"]): r["rank_created"] for r in yearly if r["rank_created"]
+        }
+    lineage = [
+        rule.key
+        for rule in growth_selectors.active_rules()
+        if rule.field == "lineage" and rule.value.lower() == "qwen"
+    ]
+    growth["qwen_domain"] = lineage[0] if lineage else None
+    return {
+        "snapshot_date": date.isoformat() if date else None,
+        "source": chosen,
+        "simulated": chosen == "simulated",
+        "rows": headline_rows(domains, growth) if domains else [],
+    }

@@ -9,6 +9,7 @@ app_name = "reuse"
 
 urlpatterns = [
     path("", views.reuse_index, name="index"),
+    path("report/", views.reuse_report, name="report"),
     path("api/metrics/", api.metrics, name="api-metrics"),
     path("api/datasets/<path:repo_id>/citations/", api.dataset_citations, name="api-citations"),
     path("datasets/<path:repo_id>/", views.reuse_dataset, name="dataset"),

@@ -100,3 +100,31 @@ def reuse_dataset(request, repo_id: str):
         "growth/reuse_dataset.html",
         {"dataset_repo_id": repo_id, "snapshot_date": wanted, "warning": warning},
     )
+
+
+def reuse_report(request):
+    """ "Report vs platform": every headline figure of the Spring 2026 report beside ours."""
+    from django.http import JsonResponse
+
+    from .selectors import report_comparison
+
+    wanted, warning = _requested_date(request)
+    source = request.GET.get("source") or None
+    comparison = report_comparison(wanted, source)
+    if request.GET.get("format") == "json":
+        return JsonResponse(comparison, json_dumps_params={"ensure_ascii": False})
+    return render(
+        request,
+        "growth/reuse_report.html",
+        {
+            "comparison": comparison,
+            "snapshot_date": comparison["snapshot_date"],
+            "snapshot": hub_snapshot_on(
+                dt.date.fromisoformat(comparison["snapshot_date"]), comparison["source"]
+            )
+            if comparison["snapshot_date"]
+            else None,
+            "dates": reuse_snapshot_dates(),
+            "warning": warning,
+        },
+    )
