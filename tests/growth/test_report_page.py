@@ -48,3 +48,42 @@ def test_report_page_without_data_and_without_lineage_rule(client, tmp_path):
     payload = client.get(reverse("reuse:report") + "?format=json").json()
     by_key = {row["key"]: row for row in payload["rows"]}
     assert by_key["qwen_derivatives"]["platform"] == "no lineage rule for Qwen yet"
+
+
+@pytest.mark.django_db
+def test_reuse_pages_draw_real_charts_without_inline_scripts_and_export(client, tmp_path):
+    import datetime as dt
+    import json
+    import re
+
+    from tests.growth.reuse_snapshots import DAY
+
+    later = DAY + dt.timedelta(days=7)
+    day_rows = rows() + [
+        {**r, "snapshot_date": later, "downloadsAllTime": r["downloadsAllTime"] * 2} for r in rows()
+    ]
+    reuse_metrics_store_file(write(tmp_path / "two.parquet", day_rows), all_dates=True)
+
+    page = client.get(reverse("reuse:domain", args=["hub"])).content.decode()
+    assert '<canvas id="reuse-concentration"' in page and '<canvas id="reuse-daily"' in page
+    assert "vendor/chartjs/chart.umd.min.js" in page and "growth/reuse_charts.js" in page
+    # CSP: every script is a file or inert JSON data.
+    for tag in re.findall(r"<script[^>]*>", page):
+        assert "src=" in tag or 'type="application/json"' in tag, tag
+    charts = json.loads(re.search(r'id="reuse-charts"[^>]*>(.*?)</script>', page, re.S)[1])
+    assert [p["date"] for p in charts["concentration"]] == [DAY.isoformat(), later.isoformat()]
+    assert charts["daily"][-1]["date"] == later.isoformat()
+
+    csv_text = client.get(reverse("reuse:export", args=["concentration", "csv"]) + "?domain=hub")
+    lines = csv_text.content.decode().splitlines()
+    assert lines[0].startswith("snapshot_date,source,simulated,date,repos,top0_01pct_share")
+    assert len(lines) == 3
+    exported = client.get(reverse("reuse:export", args=["metrics", "json"])).json()
+    hub_models = next(
+        r for r in exported["results"] if r["domain"] == "hub" and r["repo_type"] == "models"
+    )
+    assert hub_models["repos"] == 4 and hub_models["top0_01pct_share_downloads"] == 0.5
+    assert exported["simulated"] is False
+    response = client.get(reverse("reuse:export", args=["daily", "csv"]) + "?domain=robotics")
+    assert 'filename="reuse-daily-robotics-' in response["Content-Disposition"]
+    assert client.get(reverse("reuse:export", args=["nope", "csv"])).status_code == 404
