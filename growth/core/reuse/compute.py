@@ -409,6 +409,39 @@ def _derivatives(ctx: _Context, models: np.ndarray) -> dict:
         "external_share": _ratio(external, direct.size),
         "derivative_rate": _ratio(np.count_nonzero(has_parent[models]), models.size),
         "top_families": families,
+        **_derivative_types(ctx, child, relation),
+    }
+
+
+def _derivative_types(ctx: _Context, child: np.ndarray, relation: np.ndarray) -> dict:
+    """Direct derivatives by relation: their downloads, and the share of each relation among
+    the derivatives created each year and among those of each developer type (how independents
+    contribute: fine-tunes, quantizations, adapters). A child with several domain parents counts
+    once, with its first declared relation."""
+    if child.size:
+        first = np.unique(child, return_index=True)[1]
+        child, relation = child[first], relation[first]
+    downloads_by_relation = {
+        name: int(ctx.downloads[child[relation == code]].sum())
+        for code, name in enumerate(RELATION_NAMES)
+    }
+    years = ctx.created_year[child]
+    by_year = {
+        str(int(year)): shares(
+            relation[years == year], np.ones(int((years == year).sum())), RELATION_NAMES
+        )
+        for year in np.unique(years[years >= 0])
+    }
+    types = ctx.developer_type[child]
+    by_type = {
+        name: shares(relation[types == code], np.ones(int((types == code).sum())), RELATION_NAMES)
+        for code, name in enumerate(DEVELOPER_TYPES)
+        if np.any(types == code)
+    }
+    return {
+        "downloads_by_relation": downloads_by_relation,
+        "relation_share_by_created_year": by_year,
+        "relation_share_by_developer_type": by_type,
     }
 
 
