@@ -23,9 +23,9 @@ import pyarrow.parquet as pq
 
 from growth.core.developers import (
     DEVELOPER_TYPES,
-    UNKNOWN_COUNTRY,
     Organization,
     classify_developers,
+    code_shares,
     directory_of,
     shares,
 )
@@ -146,7 +146,8 @@ class _Context:
     author_names: pa.Array  # name of each author code
     organization: np.ndarray  # bool per row
     developer_type: np.ndarray  # int8 per row, index into DEVELOPER_TYPES
-    country: np.ndarray  # object per row: ISO code or "unknown"
+    country: np.ndarray  # int32 per row, index into country_names (0 = "unknown")
+    country_names: list
     basis: np.ndarray  # int8 per row, index into developers.BASES
     downloads_30d: np.ndarray  # the Hub's rolling 30-day count, int64
     created_year: np.ndarray  # int, -1 when unknown
@@ -275,7 +276,8 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None, directory=No
         author_names=author_names,
         organization=history_organization[latest_rows],
         developer_type=developers.type_code[latest_rows],
-        country=developers.country[latest_rows],
+        country=developers.country_code[latest_rows],
+        country_names=developers.country_names,
         basis=developers.basis[latest_rows],
         downloads_30d=_filled(table["downloads"]),
         created_year=created.to_numpy(zero_copy_only=False),
@@ -608,10 +610,9 @@ def _type_masks(ctx: _Context):
 
 def _origin_shares(ctx: _Context, rows: np.ndarray) -> dict:
     """Country shares of 30-day downloads and developer-type shares of all-time downloads."""
-    countries = sorted({*np.unique(ctx.country[rows]).tolist(), UNKNOWN_COUNTRY})
     return {
-        "country_share_downloads_30d": shares(
-            ctx.country[rows], ctx.downloads_30d[rows], countries
+        "country_share_downloads_30d": code_shares(
+            ctx.country[rows], ctx.downloads_30d[rows], ctx.country_names, keep=[0]
         ),
         "developer_type_share_downloads": shares(
             ctx.developer_type[rows], ctx.downloads[rows], DEVELOPER_TYPES
@@ -656,15 +657,14 @@ def _developers(ctx: _Context, rows: np.ndarray) -> dict:
 
     years = ctx.created_year[rows]
     new_repos_by_type, new_repos_by_country = {}, {}
-    countries = sorted({*np.unique(ctx.country[rows]).tolist(), UNKNOWN_COUNTRY})
     ones = np.ones(rows.size, dtype=np.int64)
     for year in np.unique(years[years >= 0]):
         in_year = years == year
         new_repos_by_type[str(int(year))] = shares(
             ctx.developer_type[rows][in_year], ones[in_year], DEVELOPER_TYPES
         )
-        new_repos_by_country[str(int(year))] = shares(
-            ctx.country[rows][in_year], ones[in_year], countries
+        new_repos_by_country[str(int(year))] = code_shares(
+            ctx.country[rows][in_year], ones[in_year], ctx.country_names, keep=[0]
         )
     return {
         "type_share_of_new_repos_by_created_year": new_repos_by_type,
