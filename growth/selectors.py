@@ -113,13 +113,23 @@ def domain_summaries(snapshot: Snapshot) -> list[dict]:
     return summaries
 
 
+HUB_SCOPE = "hub"  # what pages, exports and the API call the scope of every repo
+
+
+def storage_key(key: str) -> str:
+    """The stored domain key of a requested one: ``hub`` is stored as ``HUB_KEY``."""
+    return HUB_KEY if key == HUB_SCOPE else key
+
+
 def require_domain(snapshot: Snapshot | None, key: str) -> None:
     known = set(rules_by_key())
     if snapshot is not None:
         known |= set(
             DomainStat.objects.filter(snapshot=snapshot).values_list("domain", flat=True).distinct()
         )
-    if key not in known or key == HUB_KEY:
+    if key == HUB_KEY:
+        return
+    if key not in known:
         raise UnknownDomain(key)
 
 

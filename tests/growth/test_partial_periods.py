@@ -39,3 +39,23 @@ def test_partial_year_compares_the_same_elapsed_span():
     # November 2026 so far (6) against the first half of November 2025 (5).
     assert by_month["2026-11"]["yoy_created"] == pytest.approx(6 / 5 - 1)
     assert by_month["2026-10"]["yoy_created"] == pytest.approx(12 / 10 - 1)
+
+
+@pytest.mark.django_db
+def test_hub_scope_has_a_page_exports_and_api(client):
+    snapshot = Snapshot.objects.create(
+        taken_on=date(2026, 11, 16), source=Snapshot.Source.IMPORT, status=Snapshot.Status.READY
+    )
+    MonthlyCreation.objects.bulk_create(
+        MonthlyCreation(snapshot=snapshot, domain=d, repo_type="model", month=date(2025, m, 1),
+                        created=c)
+        for d, c in ((HUB_KEY, 10), ("robotics", 2)) for m in (1, 2)
+    )  # fmt: skip
+    page = client.get("/growth/d/hub/?repo_type=model&period=month")
+    assert page.status_code == 200
+    rows = client.get("/growth/export/creations.json?domain=hub&repo_type=model&period=year")
+    year = next(r for r in rows.json()["results"] if r["period"] == "2025")
+    assert year["created"] == 20 and year["share_created"] == 1.0
+    api = client.get("/growth/api/charts/creations/?domain=hub&repo_type=model&period=year")
+    assert api.status_code == 200
+    assert "Hub overview" in client.get("/growth/").content.decode()
