@@ -251,3 +251,17 @@ def test_the_command_line_reads_the_same_listing(tmp_path):
     hub = json.loads(result.stdout)["domains"]["hub"]
     assert hub["gini_downloads"] == "not available"
     assert hub["country_share_downloads_30d"]["CN"] == pytest.approx(0.6)
+
+
+@pytest.mark.django_db
+def test_history_retention_task_keeps_the_newest_days(settings, tmp_path):
+    from growth.tasks import prune_history
+
+    settings.HUB_HISTORY_DIR = tmp_path
+    settings.HUB_HISTORY_KEEP_DAYS = 2
+    rows = as_snapshot_rows(hub_rows(0)[0], "model", DAYS[0])
+    table = pa.Table.from_pylist(rows, schema=SNAPSHOT_SCHEMA)
+    for day in DAYS:
+        history.write_day(tmp_path, "real", day, table)
+    assert prune_history.apply().get() == {"real": [DAYS[0].isoformat()], "simulated": []}
+    assert history.days(tmp_path, "real") == DAYS[1:]
