@@ -12,6 +12,7 @@ from .selectors import (
     reuse_chart_rows,
     reuse_concentration_over_time,
     reuse_daily_downloads,
+    reuse_latest_date,
     reuse_metrics_by_domain,
     reuse_snapshot_dates,
     reuse_source_on,
@@ -99,6 +100,7 @@ def reuse_domain(request, domain: str):
             "over_time": over_time,
             "daily": daily,
             "origins": _origins(metrics),
+            "simulated": simulated,
             "reuse_charts": {
                 "simulated": simulated,
                 "concentration": reuse_chart_rows("concentration", domain, date)["results"],
@@ -111,10 +113,19 @@ def reuse_domain(request, domain: str):
 def reuse_dataset(request, repo_id: str):
     """The Hub models citing a dataset, in the snapshot of ``?date=`` (default the latest)."""
     wanted, warning = _requested_date(request)
+    date = wanted or reuse_latest_date()
+    # A simulated snapshot gets the banner and no link: its repos do not exist on the Hub.
+    snapshot = hub_snapshot_on(date) if date else None
     return render(
         request,
         "growth/reuse_dataset.html",
-        {"dataset_repo_id": repo_id, "snapshot_date": wanted, "warning": warning},
+        {
+            "dataset_repo_id": repo_id,
+            "snapshot_date": wanted,
+            "snapshot": snapshot,
+            "simulated": reuse_source_on(date) == "simulated" if date else False,
+            "warning": warning,
+        },
     )
 
 

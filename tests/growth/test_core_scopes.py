@@ -255,3 +255,25 @@ def test_derivative_types_by_relation_year_and_developer_type():
     assert by_type["independent"] == pytest.approx(
         {"finetune": 1 / 3, "adapter": 1 / 3, "quantized": 1 / 3, "merge": 0.0,
          "unspecified": 0.0})  # fmt: skip
+
+
+def test_family_derivatives_within_weeks_of_the_base_release():
+    def on(day):
+        return dt.datetime(2025, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=day)
+
+    rows = [
+        repo("deepseek-ai/R1", downloads_all=5000, created=on(0)),
+        repo("a/r1-ft", downloads_all=300, parents=["deepseek-ai/R1"], created=on(3)),
+        repo("b/r1-q", downloads_all=200, parents=["a/r1-ft"], relation="quantized",
+             created=on(20)),
+        repo("c/r1-late", downloads_all=7, parents=["deepseek-ai/R1"], created=on(60)),
+    ]  # fmt: skip
+    families = compute_reuse_metrics(table(rows))["domains"]["hub"]["derivatives"]["top_families"]
+    r1 = next(f for f in families if f["id"] == "deepseek-ai/R1")
+    # Within 2 weeks (< 14 days): a/r1-ft; 4 and 6 weeks: + b/r1-q (day 20); 12 weeks: + c (60).
+    assert r1["within_weeks"] == {
+        "2": {"derivatives": 1, "downloads": 300},
+        "4": {"derivatives": 2, "downloads": 500},
+        "6": {"derivatives": 2, "downloads": 500},
+        "12": {"derivatives": 3, "downloads": 507},
+    }

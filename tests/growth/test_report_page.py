@@ -89,3 +89,24 @@ def test_reuse_pages_draw_real_charts_without_inline_scripts_and_export(client, 
     response = client.get(reverse("reuse:export", args=["daily", "csv"]) + "?domain=robotics")
     assert 'filename="reuse-daily-robotics-' in response["Content-Disposition"]
     assert client.get(reverse("reuse:export", args=["nope", "csv"])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_simulated_citation_and_family_pages_are_labelled_and_not_linked(client, tmp_path):
+    import pyarrow.parquet as pq
+
+    from growth.core.snapshot import SNAPSHOT_SCHEMA
+    from tests.growth.reuse_snapshots import table
+
+    simulated_rows = [*rows(), repo("x/trainer", downloads_all=3, tags=["dataset:lerobot/aloha"])]
+    path = tmp_path / "sim.parquet"
+    pq.write_table(
+        table(simulated_rows).replace_schema_metadata({b"growth.simulated": b"true"}).cast(
+            SNAPSHOT_SCHEMA.with_metadata({b"growth.simulated": b"true"})), path)  # fmt: skip
+    reuse_metrics_store_file(path)
+    page = client.get(reverse("reuse:dataset", args=["lerobot/aloha"])).content.decode()
+    assert "Simulated data" in page
+    assert "huggingface.co" not in page
+    assert "x/trainer" in page
+    domain = client.get(reverse("reuse:domain", args=["hub"])).content.decode()
+    assert "Qwen/Qwen2.5-7B" in domain and "huggingface.co/Qwen" not in domain
