@@ -3,7 +3,7 @@
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 
-from growth.reuse.definitions import lookup
+from growth.core.reuse.definitions import lookup
 from growth.reuse.selectors import models_citing_dataset
 
 register = template.Library()
@@ -14,6 +14,8 @@ def reuse_value(value, kind="number"):
     """A metric value for people: shares as percentages, counts with separators, null as a dash."""
     if value is None or value == "":
         return "—"
+    if isinstance(value, str):  # "not available": the snapshot lacks a column the metric needs
+        return value
     if kind == "share":
         return f"{100 * value:.2f}%"
     if kind == "count":

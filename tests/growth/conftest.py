@@ -41,6 +41,18 @@ def dataset_row(i, **extra):
 
 
 @pytest.fixture(autouse=True)
+def fresh_snapshot_history():
+    """Each test starts with an empty columnar snapshot history. The directory is cleared, not
+    redirected: the session's Celery worker (another process) reads the same setting."""
+    import shutil
+
+    from growth.services.history import history_root
+
+    shutil.rmtree(history_root(), ignore_errors=True)
+    return
+
+
+@pytest.fixture(autouse=True)
 def hub_reachable(monkeypatch):
     """Let huggingface_hub talk to the local stand-in even if the suite runs with HF_HUB_OFFLINE=1."""
     from huggingface_hub import constants

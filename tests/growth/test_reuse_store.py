@@ -7,6 +7,8 @@ import pytest
 from django.template import Context, Template
 from django.urls import reverse
 
+from growth.core.snapshot import SnapshotError
+from growth.reuse.models import DatasetCitation, ReuseMetrics
 from growth.reuse.selectors import (
     models_citing_dataset,
     reuse_concentration_over_time,
@@ -20,8 +22,6 @@ from growth.reuse.services import (
     reuse_metrics_store_file,
 )
 from growth.reuse.tasks import QUEUE, reuse_metrics_compute
-from growth.reuse_models import DatasetCitation, ReuseMetrics
-from growth.snapshot import SnapshotError
 from tests.conftest import purge_queues, start_worker, stop_worker, wait_for_worker
 from tests.growth.reuse_snapshots import DAY, repo, robot_dataset, robot_model, table, write
 
@@ -55,7 +55,7 @@ def test_store_is_idempotent_and_keeps_one_row_per_date_and_domain():
 
     date, domains = reuse_metrics_by_domain()
     assert date == D1
-    assert list(domains)[:2] == ["robotics", "robotics/lerobot"]
+    assert list(domains)[:3] == ["hub", "robotics", "robotics/lerobot"]
     robotics = domains["robotics"]
     assert robotics["downloads_total"] == 2 * (1000 + 100 + 300) + 5
     assert "over_time" not in robotics["concentration"]  # rebuilt from the rows of each date

@@ -1,14 +1,16 @@
-"""python manage.py import_snapshot PARQUET [--simulated] [--replace]"""
+"""python manage.py import_snapshot PARQUET [--simulated] [--replace] [--date YYYY-MM-DD]"""
+
+from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from growth.core.snapshot import SnapshotError
 from growth.services import import_snapshot_file
-from growth.snapshot import SnapshotError
 
 
 class Command(BaseCommand):
     help = (
-        "Import a Hub snapshot parquet file (growth.snapshot.SNAPSHOT_SCHEMA, one row per repo and "
+        "Import a Hub snapshot parquet file (growth.core.snapshot.SNAPSHOT_SCHEMA, one row per repo and "
         "snapshot_date) and compute its per-domain aggregates."
     )
 
@@ -27,14 +29,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--replace", action="store_true", help="reload dates that were already imported"
         )
+        parser.add_argument(
+            "--date",
+            type=date.fromisoformat,
+            default=None,
+            help="the day a listing without a snapshot_date column was taken (YYYY-MM-DD)",
+        )
 
-    def handle(self, *args, parquet, simulated, replace, **options):
+    def handle(self, *args, parquet, simulated, replace, date, **options):
         try:
             snapshots = import_snapshot_file(
                 parquet,
                 simulated=simulated,
                 replace=replace,
                 report=lambda line: self.stdout.write(line),
+                taken_on=date,
             )
         except SnapshotError as exc:
             raise CommandError(str(exc)) from exc

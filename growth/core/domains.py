@@ -6,6 +6,14 @@ A rule says "a repo whose <field> matches <value> belongs to <domain>[/<subdomai
 - ``tag``:           any tag, compared case-insensitively (the Hub has both ``LeRobot`` and ``lerobot``)
 - ``pipeline_tag``:  a model's pipeline tag, e.g. ``robotics``
 - ``library_name``:  a model's library, e.g. ``lerobot``
+- ``author``:        the author namespace (the ``author`` column, else the id's namespace),
+                     case-insensitive, e.g. ``arcinstitute``: "everything this organization
+                     publishes" (the AI-for-science "author organizations" rules use it)
+- ``lineage``:       the model tree (``baseModels`` and ``base_model:`` tags): a repo matches
+                     when it *is* or *descends from* a root. The value names the roots: a repo
+                     id (``Qwen/Qwen2.5-7B``) or a whole namespace (``Qwen``: every model whose
+                     base-model tree reaches a model published by Qwen). Descendants are found
+                     transitively (fine-tunes of quantizations of ...), per snapshot date.
 
 A repo belongs to a domain when any rule of the domain or of one of its sub-domains matches, so a
 repo can belong to several domains (a chemistry robot dataset is in both). The rules below are the
@@ -23,7 +31,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-FIELDS = ("task_category", "tag", "pipeline_tag", "library_name")
+FIELDS = ("task_category", "tag", "pipeline_tag", "library_name", "author", "lineage")
+
+RESERVED_DOMAIN = "hub"  # every repo of a snapshot; pages and metrics add it beside the domains
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,8 @@ class Rule:
             raise ValueError(f"rule field {self.field!r} is not one of {FIELDS}")
         if not self.domain or "/" in self.domain or "/" in self.subdomain:
             raise ValueError("domain and subdomain are non-empty names without '/'")
+        if self.domain.lower() == RESERVED_DOMAIN:
+            raise ValueError(f"{RESERVED_DOMAIN!r} is the scope of every repo, not a rule domain")
 
     @property
     def key(self) -> str:
@@ -121,8 +133,10 @@ def classify(table: pa.Table, rules: Iterable[Rule] = DEFAULT_RULES) -> dict[str
     """Boolean row masks, one per domain and sub-domain key, for a snapshot table.
 
     ``table`` needs the snapshot columns ``tags`` (list of strings), ``pipeline_tag`` and
-    ``library_name``; missing columns simply match nothing. Work is vectorized: tags are
-    flattened and lower-cased once for all rules.
+    ``library_name`` (and ``id``/``author`` for author rules, ``repo_type``/``baseModels`` for
+    lineage rules); missing columns simply match nothing. Work is vectorized: tags are
+    flattened and lower-cased once for all rules. ``table`` may hold several snapshot dates:
+    lineage is then resolved date by date (a tree is one day's view).
     """
     rules = list(rules)
     n = table.num_rows
@@ -134,6 +148,7 @@ def classify(table: pa.Table, rules: Iterable[Rule] = DEFAULT_RULES) -> dict[str
         )
 
     flat_tags = _FlatTags(lowered) if lowered is not None else None
+    namespaces = None
     by_rule_key: dict[str, np.ndarray] = {}
     for key in {rule.key for rule in rules}:
         own = [rule for rule in rules if rule.key == key]
@@ -152,6 +167,16 @@ def classify(table: pa.Table, rules: Iterable[Rule] = DEFAULT_RULES) -> dict[str
         mask |= _column_in(
             table, "library_name", {r.value.lower() for r in own if r.field == "library_name"}
         )
+        authors = {r.value.lower() for r in own if r.field == "author"}
+        if authors:
+            if namespaces is None:
+                namespaces = pc.utf8_lower(author_namespace(table))
+            mask |= pc.fill_null(pc.is_in(namespaces, pa.array(sorted(authors))), False).to_numpy(
+                zero_copy_only=False
+            )
+        roots = {r.value.lower() for r in own if r.field == "lineage"}
+        if roots:
+            mask |= lineage_mask(table, roots)
         by_rule_key[key] = mask
 
     masks: dict[str, np.ndarray] = {}
@@ -165,3 +190,54 @@ def classify(table: pa.Table, rules: Iterable[Rule] = DEFAULT_RULES) -> dict[str
                     mask |= rule_mask
             masks[key] = mask
     return masks
+
+
+def author_namespace(table: pa.Table) -> pa.Array:
+    """Each row's author: the ``author`` column, or the namespace of the id when it is empty
+    (how the Hub itself names repos: ``org`` in ``org/name``)."""
+    ids = pc.fill_null(table["id"].cast(pa.string()), "") if "id" in table.column_names else None
+    if ids is None:
+        return pa.array([""] * table.num_rows, pa.string())
+    namespace = pc.list_element(pc.split_pattern(ids, "/", max_splits=1), 0)
+    if "author" not in table.column_names:
+        return namespace.combine_chunks() if hasattr(namespace, "combine_chunks") else namespace
+    author = pc.fill_null(table["author"].cast(pa.string()), "")
+    chosen = pc.if_else(pc.equal(pc.utf8_length(author), 0), namespace, author)
+    return chosen.combine_chunks() if hasattr(chosen, "combine_chunks") else chosen
+
+
+def lineage_mask(table: pa.Table, roots: set[str]) -> np.ndarray:
+    """Rows that are, or descend from, a root: a model whose lower-cased id or namespace is in
+    ``roots``. Date by date when ``table`` holds several snapshot dates."""
+    n = table.num_rows
+    mask = np.zeros(n, dtype=bool)
+    needed = {"id", "repo_type", "baseModels", "tags"}
+    if n == 0 or not roots or not needed <= set(table.column_names):
+        return mask
+    # Imported here: the tree lives with the reuse computation, which imports this module.
+    from growth.core.reuse.graph import model_tree
+
+    if (
+        "snapshot_date" in table.column_names
+        and pc.count_distinct(table["snapshot_date"]).as_py() > 1
+    ):
+        days = table["snapshot_date"].cast(pa.int32()).to_numpy(zero_copy_only=False)
+        for day in np.unique(days):
+            rows = np.flatnonzero(days == day)
+            mask[rows] = lineage_mask(table.take(pa.array(rows)), roots)
+        return mask
+    is_model = pc.fill_null(pc.equal(table["repo_type"], "model"), False).to_numpy(
+        zero_copy_only=False
+    )
+    wanted = pa.array(sorted(roots), pa.string())
+    ids = pc.utf8_lower(pc.fill_null(table["id"].cast(pa.string()), ""))
+    by_id = pc.fill_null(pc.is_in(ids, wanted), False).to_numpy(zero_copy_only=False)
+    by_namespace = pc.fill_null(
+        pc.is_in(pc.utf8_lower(author_namespace(table)), wanted), False
+    ).to_numpy(zero_copy_only=False)
+    sources = np.flatnonzero(is_model & (by_id | by_namespace))
+    mask[sources] = True
+    if sources.size:
+        tree = model_tree(table, is_model)
+        mask |= tree.descendants(sources) > 0
+    return mask

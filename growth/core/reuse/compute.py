@@ -13,6 +13,7 @@ result. The definitions are in ``definitions.py`` and ``growth/REUSE.md``.
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +21,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from growth.domains import DEFAULT_RULES, Rule, classify, domain_keys
-from growth.snapshot import SNAPSHOT_SCHEMA, SnapshotError, read_snapshot
+from growth.core.developers import (
+    DEVELOPER_TYPES,
+    Organization,
+    classify_developers,
+    code_shares,
+    directory_of,
+    shares,
+)
+from growth.core.domains import DEFAULT_RULES, Rule, classify, domain_keys
+from growth.core.snapshot import (
+    SNAPSHOT_SCHEMA,
+    SnapshotError,
+    conform,
+    missing_columns,
+    read_snapshot,
+)
 
 from . import measures
 from .adoption import (
@@ -33,18 +48,20 @@ from .adoption import (
     repo_codes,
     snapshot_intervals,
 )
-from .authors import encode_authors, organization_rows
+from .availability import mark_unavailable
 from .citations import dataset_citations
 from .graph import RELATION_NAMES, model_tree
-from .sizes import BUCKET_NAMES, BUCKETS, parameter_counts, size_buckets
+from .sizes import BUCKET_NAMES, BUCKETS, parameter_counts, size_buckets, sizes_by_year
 
 NEEDED_COLUMNS = [
     "repo_type", "id", "author", "createdAt", "downloads", "downloadsAllTime", "likes", "tags",
     "pipeline_tag", "library_name", "baseModels", "snapshot_date",
 ]  # fmt: skip
-OPTIONAL_COLUMNS = ["author_type", "num_parameters", "parameters", "safetensors"]
+OPTIONAL_COLUMNS = ["author_type", "num_parameters", "parameters", "safetensors", "gguf"]
 LONG_TAIL_DOWNLOADS = 200
 TOP_LIST = 10
+HUB = "hub"  # the scope of every repo in the snapshot, beside the rule-defined domains
+REPO_TYPE_SCOPES = (("models", "model"), ("datasets", "dataset"))
 
 
 class UnknownDomain(ValueError):
@@ -54,24 +71,30 @@ class UnknownDomain(ValueError):
 # --- reading and checking -----------------------------------------------------------------------
 
 
-def load_history(path) -> pa.Table:
+def load_history(path, snapshot_date: dt.date | None = None) -> pa.Table:
     """Read a snapshot file (``compute_reuse_metrics`` checks its content).
 
-    Raises ``SnapshotError`` for a missing file, a file that is not parquet or missing columns.
+    A real listing may lack columns: they come back as nulls and are named by
+    ``growth.core.snapshot.missing_columns(table)`` (the metrics that need them say "not
+    available"). ``snapshot_date`` dates a listing that has no ``snapshot_date`` column.
+    Raises ``SnapshotError`` for a missing file, a file that is not parquet, no ``id`` column,
+    or no date.
     """
     try:
         present = set(pq.read_schema(path).names)
     except Exception:  # read_snapshot below says precisely why (missing file, not parquet)
-        present = set()
-    columns = NEEDED_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in present]
-    return read_snapshot(path, columns=columns)
+        present = set(NEEDED_COLUMNS)
+    columns = [c for c in NEEDED_COLUMNS if c in present]
+    columns += [c for c in OPTIONAL_COLUMNS if c in present]
+    table = read_snapshot(path, columns=columns)
+    table, _ = conform(table, str(path), snapshot_date=snapshot_date)
+    return table.select(columns + [c for c in NEEDED_COLUMNS if c not in columns])
 
 
 def check_history(table: pa.Table, source: str = "snapshot") -> pa.Table:
     """Cast the snapshot columns to their schema types and refuse what would give wrong numbers."""
-    missing = [c for c in NEEDED_COLUMNS if c not in table.column_names]
-    if missing:
-        raise SnapshotError(f"{source}: missing column(s) {missing}")
+    if any(c not in table.column_names for c in NEEDED_COLUMNS):
+        table, _ = conform(table, source)  # absent columns: nulls, named in the metadata
     for name in NEEDED_COLUMNS:
         expected = SNAPSHOT_SCHEMA.field(name).type
         column = table[name]
@@ -122,11 +145,19 @@ class _Context:
     author: np.ndarray  # author code
     author_names: pa.Array  # name of each author code
     organization: np.ndarray  # bool per row
+    developer_type: np.ndarray  # int8 per row, index into DEVELOPER_TYPES
+    country: np.ndarray  # int32 per row, index into country_names (0 = "unknown")
+    country_names: list
+    basis: np.ndarray  # int8 per row, index into developers.BASES
+    downloads_30d: np.ndarray  # the Hub's rolling 30-day count, int64
     created_year: np.ndarray  # int, -1 when unknown
+    created_month: np.ndarray  # year * 12 + month - 1, -1 when unknown
+    created_day: np.ndarray  # days since 1970-01-01 of createdAt, very negative when unknown
     tree: object
     citations: object
     ram: np.ndarray  # float, NaN when undefined
     bucket: np.ndarray
+    parameters: np.ndarray  # float per row, NaN when unknown (models only)
     ram_reference: dict
     ram_at_age: dict  # age in days -> RAM per row at that age (NaN when unknown)
     # history
@@ -185,7 +216,7 @@ def _relative_adoption(
     return ram, reference
 
 
-def _build_context(history: pa.Table, rules, as_of: dt.date | None) -> _Context:
+def _build_context(history: pa.Table, rules, as_of: dt.date | None, directory=None) -> _Context:
     day = days_since_epoch(history["snapshot_date"])
     if as_of is not None:
         keep = day <= (as_of - dt.date(1970, 1, 1)).days
@@ -199,9 +230,10 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None) -> _Context:
     whole = latest_rows.size == history.num_rows
     table = history if whole else history.take(pa.array(latest_rows))
 
-    history_masks = classify(history, rules)
-    history_author, author_names = encode_authors(history)
-    history_organization = organization_rows(history, history_author, author_names)
+    history_masks = {HUB: np.ones(history.num_rows, dtype=bool), **classify(history, rules)}
+    developers = classify_developers(history, directory)
+    history_author, author_names = developers.author, developers.names
+    history_organization = developers.is_organization
 
     repo_type = pc.fill_null(table["repo_type"], "")
     is_model = pc.equal(repo_type, "model").to_numpy(zero_copy_only=False)
@@ -210,7 +242,8 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None) -> _Context:
     created = pc.fill_null(pc.year(table["createdAt"]), -1)
 
     # RAM to date: each model's downloads against the median of the top 10 of its size bucket.
-    bucket = size_buckets(np.where(is_model, parameter_counts(table), np.nan))
+    parameters = np.where(is_model, parameter_counts(table), np.nan)
+    bucket = size_buckets(parameters)
     models = np.flatnonzero(is_model)
     ram, reference = _relative_adoption(models, downloads[models], bucket, table.num_rows)
 
@@ -244,11 +277,29 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None) -> _Context:
         author=history_author[latest_rows],
         author_names=author_names,
         organization=history_organization[latest_rows],
+        developer_type=developers.type_code[latest_rows],
+        country=developers.country_code[latest_rows],
+        country_names=developers.country_names,
+        basis=developers.basis[latest_rows],
+        downloads_30d=_filled(table["downloads"]),
         created_year=created.to_numpy(zero_copy_only=False),
+        created_day=pc.fill_null(
+            pc.cast(pc.cast(table["createdAt"], pa.timestamp("ms", tz="UTC")), pa.int64()),
+            np.iinfo(np.int64).min // 2,
+        ).to_numpy(zero_copy_only=False)
+        // 86_400_000,
+        created_month=np.where(
+            created.to_numpy(zero_copy_only=False) >= 0,
+            created.to_numpy(zero_copy_only=False) * 12
+            + pc.fill_null(pc.month(table["createdAt"]), 1).to_numpy(zero_copy_only=False)
+            - 1,
+            -1,
+        ),
         tree=model_tree(table, is_model),
         citations=dataset_citations(table, is_model, is_dataset),
         ram=ram,
         bucket=bucket,
+        parameters=parameters,
         ram_reference=reference,
         ram_at_age=ram_at_age,
         history_day=day,
@@ -350,6 +401,7 @@ def _derivatives(ctx: _Context, models: np.ndarray) -> dict:
                 "downloads": int(ctx.downloads[root]),
                 "family_downloads": root_family,
                 "family_download_multiplier": _ratio(root_family, int(ctx.downloads[root])),
+                "within_weeks": _within_weeks(ctx, root, members[members != root]),
             }
         )
 
@@ -374,6 +426,60 @@ def _derivatives(ctx: _Context, models: np.ndarray) -> dict:
         "external_share": _ratio(external, direct.size),
         "derivative_rate": _ratio(np.count_nonzero(has_parent[models]), models.size),
         "top_families": families,
+        **_derivative_types(ctx, child, relation),
+    }
+
+
+FAMILY_WEEKS = (2, 4, 6, 12)
+
+
+def _within_weeks(ctx: _Context, root: int, members: np.ndarray) -> dict:
+    """Derivatives (descendants) created within N weeks of the base model's ``createdAt``, and
+    their all-time downloads (the report: DeepSeek R1 had 600 derivatives and 3.2 million
+    downloads within weeks). Empty when the base has no creation date."""
+    start = ctx.created_day[root]
+    if start < -(10**9):
+        return {}
+    age = ctx.created_day[members] - start
+    result = {}
+    for weeks in FAMILY_WEEKS:
+        early = members[(age >= 0) & (age < 7 * weeks)]
+        result[str(weeks)] = {
+            "derivatives": int(early.size),
+            "downloads": int(ctx.downloads[early].sum()),
+        }
+    return result
+
+
+def _derivative_types(ctx: _Context, child: np.ndarray, relation: np.ndarray) -> dict:
+    """Direct derivatives by relation: their downloads, and the share of each relation among
+    the derivatives created each year and among those of each developer type (how independents
+    contribute: fine-tunes, quantizations, adapters). A child with several domain parents counts
+    once, with its first declared relation."""
+    if child.size:
+        first = np.unique(child, return_index=True)[1]
+        child, relation = child[first], relation[first]
+    downloads_by_relation = {
+        name: int(ctx.downloads[child[relation == code]].sum())
+        for code, name in enumerate(RELATION_NAMES)
+    }
+    years = ctx.created_year[child]
+    by_year = {
+        str(int(year)): shares(
+            relation[years == year], np.ones(int((years == year).sum())), RELATION_NAMES
+        )
+        for year in np.unique(years[years >= 0])
+    }
+    types = ctx.developer_type[child]
+    by_type = {
+        name: shares(relation[types == code], np.ones(int((types == code).sum())), RELATION_NAMES)
+        for code, name in enumerate(DEVELOPER_TYPES)
+        if np.any(types == code)
+    }
+    return {
+        "downloads_by_relation": downloads_by_relation,
+        "relation_share_by_created_year": by_year,
+        "relation_share_by_developer_type": by_type,
     }
 
 
@@ -534,6 +640,88 @@ def _ram(ctx: _Context, models: np.ndarray) -> dict:
     }
 
 
+def _type_masks(ctx: _Context):
+    return (("models", ctx.is_model), ("datasets", ctx.is_dataset))
+
+
+def _origin_shares(ctx: _Context, rows: np.ndarray) -> dict:
+    """Country shares of 30-day downloads and developer-type shares of all-time downloads."""
+    return {
+        "country_share_downloads_30d": code_shares(
+            ctx.country[rows], ctx.downloads_30d[rows], ctx.country_names, keep=[0]
+        ),
+        "developer_type_share_downloads": shares(
+            ctx.developer_type[rows], ctx.downloads[rows], DEVELOPER_TYPES
+        ),
+    }
+
+
+def _core(ctx: _Context, mask: np.ndarray) -> dict:
+    """The ``--json`` contract's core keys over the rows of ``mask`` (one repo type)."""
+    rows = np.flatnonzero(mask)
+    models = rows[ctx.is_model[rows]]
+    datasets = rows[ctx.is_dataset[rows]]
+    downloads = measures.concentration(
+        ctx.downloads[rows], ctx.author[rows], long_tail_threshold=LONG_TAIL_DOWNLOADS
+    )
+    tree = ctx.tree
+    in_set = np.zeros(ctx.table.num_rows, dtype=bool)
+    in_set[models] = True
+    from_base = tree.from_base_models & in_set[tree.parent]
+    cites = ctx.citations
+    cited = np.zeros(ctx.table.num_rows, dtype=bool)
+    cited[cites.dataset] = True
+    return {
+        "repos": int(rows.size),
+        "downloads_total": int(ctx.downloads[rows].sum()),
+        "gini_downloads": downloads["gini"],
+        "top1pct_share_downloads": downloads["top1pct_share"],
+        "top0_01pct_share_downloads": downloads["top0_01pct_share"],
+        "share_under_200_downloads": downloads[f"share_under_{LONG_TAIL_DOWNLOADS}"],
+        "hhi_authors": downloads["hhi_authors"],
+        "derivatives_total": int(np.unique(tree.child[from_base]).size),
+        "dataset_reuse_ratio": _ratio(np.count_nonzero(cited[datasets]), datasets.size),
+        "declaration_rate": _ratio(np.count_nonzero(cites.declares[models]), models.size),
+        **_origin_shares(ctx, rows),
+    }
+
+
+def _developers(ctx: _Context, rows: np.ndarray) -> dict:
+    """Developer types and countries: shares of downloads and of new repos per created year,
+    and how each author was classified (table, author_type column, heuristic, default)."""
+    from growth.core.developers import BASES
+
+    years = ctx.created_year[rows]
+    new_repos_by_type, new_repos_by_country = {}, {}
+    ones = np.ones(rows.size, dtype=np.int64)
+    for year in np.unique(years[years >= 0]):
+        in_year = years == year
+        new_repos_by_type[str(int(year))] = shares(
+            ctx.developer_type[rows][in_year], ones[in_year], DEVELOPER_TYPES
+        )
+        new_repos_by_country[str(int(year))] = code_shares(
+            ctx.country[rows][in_year], ones[in_year], ctx.country_names, keep=[0]
+        )
+    months = ctx.created_month[rows]
+    by_month = {}
+    for month in np.unique(months[months >= 0]):
+        in_month = months == month
+        label = f"{int(month) // 12:04d}-{int(month) % 12 + 1:02d}"
+        by_month[label] = code_shares(
+            ctx.country[rows][in_month], ones[in_month], ctx.country_names, keep=[0]
+        )
+    return {
+        "type_share_of_new_repos_by_created_year": new_repos_by_type,
+        "country_share_of_new_repos_by_created_year": new_repos_by_country,
+        "country_share_of_new_repos_by_created_month": by_month,
+        "classified_by": {
+            basis: int(np.count_nonzero(ctx.basis[rows] == code))
+            for code, basis in enumerate(BASES)
+        },
+        "downloads_classified_by": shares(ctx.basis[rows], ctx.downloads[rows], BASES),
+    }
+
+
 def _domain_metrics(ctx: _Context, key: str, mask: np.ndarray) -> dict:
     rows = np.flatnonzero(mask)
     models = np.flatnonzero(mask & ctx.is_model)
@@ -546,16 +734,23 @@ def _domain_metrics(ctx: _Context, key: str, mask: np.ndarray) -> dict:
     return {
         "snapshot_date": ctx.snapshot_date.isoformat(),
         "repos": int(rows.size),
-        "models": int(models.size),
-        "datasets": int(datasets.size),
         "downloads_total": int(ctx.downloads[rows].sum()),
         "gini_downloads": downloads["gini"],
         "top1pct_share_downloads": downloads["top1pct_share"],
+        "top0_01pct_share_downloads": downloads["top0_01pct_share"],
         "share_under_200_downloads": downloads[f"share_under_{LONG_TAIL_DOWNLOADS}"],
         "hhi_authors": downloads["hhi_authors"],
         "derivatives_total": derivatives["total"],
         "dataset_reuse_ratio": reuse["reuse_ratio"],
         "declaration_rate": reuse["declaration_rate"],
+        **_origin_shares(ctx, rows),
+        # The same core keys over one repo type alone (the report's concentration figures are
+        # over models).
+        **{scope: _core(ctx, mask & type_mask) for scope, type_mask in _type_masks(ctx)},
+        "developers": _developers(ctx, rows),
+        "model_sizes_by_created_year": sizes_by_year(
+            ctx.parameters[models], ctx.created_year[models], ctx.downloads[models]
+        ),
         "concentration": {
             "downloads": downloads,
             "likes": latest["likes"],
@@ -602,26 +797,37 @@ def compute_reuse_metrics(
     domains: list[str] | None = None,
     as_of: dt.date | None = None,
     include_citations: bool = False,
+    organizations: Iterable[Organization] | None = None,
 ) -> dict:
     """``{"snapshot_date": iso, "domains": {key: metrics}}`` for the checked snapshot table.
 
     ``include_citations`` adds ``"citations"``: a table of the model -> dataset citations that
-    touch a domain (what ``DatasetCitation`` stores).
+    touch a domain (what ``DatasetCitation`` stores). ``organizations`` is the organization
+    directory of the developer classifier (the admin table on the platform); the seed list when
+    None. The domain ``hub`` (every repo of the snapshot) comes first.
     """
     history = check_history(history)
-    keys = domain_keys(rules)
+    missing = missing_columns(history)
+    keys = [HUB, *domain_keys(rules)]
     if domains:
         unknown = [d for d in domains if d not in keys]
         if unknown:
             raise UnknownDomain(f"unknown domain(s) {unknown}; known domains: {', '.join(keys)}")
         keys = [k for k in keys if k in domains]
-    ctx = _build_context(history, rules, as_of)
+    directory = None if organizations is None else directory_of(organizations)
+    ctx = _build_context(history, rules, as_of, directory)
     latest = ctx.history_day == (ctx.snapshot_date - dt.date(1970, 1, 1)).days
     masks = {key: ctx.history_masks[key][latest] for key in keys}
     result = {
         "snapshot_date": ctx.snapshot_date.isoformat(),
-        "domains": {key: _domain_metrics(ctx, key, masks[key]) for key in keys},
+        "domains": {
+            key: mark_unavailable(_domain_metrics(ctx, key, masks[key]), missing) for key in keys
+        },
+        "missing_columns": missing,
     }
     if include_citations:
-        result["citations"] = _citation_table(ctx, masks)
+        # The hub scope would store every citation of the Hub: only domains' ones are kept.
+        result["citations"] = _citation_table(
+            ctx, {key: mask for key, mask in masks.items() if key != HUB}
+        )
     return result
