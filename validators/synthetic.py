@@ -34,6 +34,15 @@ def _joint_names(state_dim: int) -> list[str]:
     return [f"joint_{i}" for i in range(state_dim)]
 
 
+def _h264_encoder() -> dict:
+    """h264 videos on lerobot 0.4.x (``vcodec=``) and 0.5+ (``rgb_encoder=RGBEncoderConfig``)."""
+    try:
+        from lerobot.configs.video import RGBEncoderConfig
+    except ImportError:
+        return {"vcodec": "h264"}
+    return {"rgb_encoder": RGBEncoderConfig(vcodec="h264")}
+
+
 def make_v30_dataset(
     root,
     *,
@@ -86,7 +95,7 @@ def make_v30_dataset(
         root=root,
         robot_type=robot_type,
         use_videos=video,
-        vcodec="h264",
+        **_h264_encoder(),
     )
     rng = np.random.default_rng(seed)
     for episode in range(episodes):

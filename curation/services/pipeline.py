@@ -182,6 +182,12 @@ def pipeline_run(submission_id: int, run_id: int) -> None:
         report = validate(folder, progress=progress)
         report_dict = report.to_dict()
         error = ""
+        # The episode visualizer's heavy work (series, flags, frames), once, while the folder
+        # exists; it never fails the validation (a failed build records why for the page).
+        progress("index episodes for the visualizer", 0, 1)
+        from curation.visualizer.store import version_index
+
+        version_index(submission_id, folder, report_dict)
     except Exception as exc:
         logger.exception("pipeline %s/%s: validation crashed", submission_id, run_id)
         report_dict, error = None, f"validation could not run: {type(exc).__name__}: {exc}"
