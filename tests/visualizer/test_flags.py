@@ -3,7 +3,6 @@ smooth episodes, damages one in a known way, and checks that exactly that episod
 (and that the clean ones do not)."""
 
 import numpy as np
-import pytest
 
 from curation.visualizer import flags as q
 
@@ -119,11 +118,6 @@ def test_near_duplicates_need_similar_length():
     scale = q.dataset_scale([base, longer])
     prints = np.array([q.resample(a) for a in (base, longer)])
     assert q.near_duplicates(prints, [200, 250], scale.range) == {}
-
-
-@pytest.mark.parametrize("length, short", [(99, True), (100, False), (5, True)])
-def test_short_episode_bound_is_the_chunk_size(length, short):
-    assert (length < q.CHUNK_SIZE) is short
 
 
 def test_robust_outliers_high_side_only():

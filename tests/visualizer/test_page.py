@@ -35,7 +35,12 @@ def test_v30_page_episode_data_and_video_segments(client, lab_member, lab, curat
     config = config_of(page)
     index = config["index"]
     assert [e["episode"] for e in index["episodes"]] == [0, 1, 2]
-    assert index["histogram"]["counts"] == [0, 3, 0] and index["histogram"]["edges"] == [19, 20, 21, 22]
+    assert index["histogram"]["counts"] == [0, 3, 0] and index["histogram"]["edges"] == [
+        19,
+        20,
+        21,
+        22,
+    ]
     segments = [e["videos"]["observation.images.front"] for e in index["episodes"]]
     # v3.0: the three episodes share one mp4, each with its own [from, to] segment.
     assert len({s["path"] for s in segments}) == 1
@@ -47,7 +52,9 @@ def test_v30_page_episode_data_and_video_segments(client, lab_member, lab, curat
     data = client.get(reverse("curation:visualizer_episode", args=[submission.pk, 1]))
     assert data.status_code == 200
     series = data.json()
-    assert series["length"] == 20 and len(series["t"]) == 20 and series["t"][1] == pytest.approx(0.1)
+    assert (
+        series["length"] == 20 and len(series["t"]) == 20 and series["t"][1] == pytest.approx(0.1)
+    )
     assert len(series["series"]["action"]) == 6 and len(series["series"]["action"][0]) == 20
 
     first = index["episodes"][1]["frames"]["observation.images.front"]["first"]
@@ -72,15 +79,26 @@ def test_video_is_served_with_http_ranges(client, lab_member, lab, curator, reco
     assert b"".join(tail.streaming_content) == body[-10:]
     assert client.get(url, HTTP_RANGE=f"bytes={len(body)}-").status_code == 416
     # Only the version's own videos, only for those who may see the version.
-    assert client.get(reverse("curation:visualizer_video", args=[submission.pk, "meta/info.json"])).status_code == 404
+    assert (
+        client.get(
+            reverse("curation:visualizer_video", args=[submission.pk, "meta/info.json"])
+        ).status_code
+        == 404
+    )
 
 
 def test_unpublished_version_is_private(client, lab_member, lab, curator, researcher, recorded):
     submission = publish_folder(recorded, lab_member, lab, curator, approve=False)
     client.force_login(researcher)
-    assert client.get(reverse("curation:visualizer_episode", args=[submission.pk, 0])).status_code == 404
+    assert (
+        client.get(reverse("curation:visualizer_episode", args=[submission.pk, 0])).status_code
+        == 404
+    )
     client.force_login(curator)  # the curator's preview before approval
-    assert client.get(reverse("curation:visualizer_episode", args=[submission.pk, 0])).status_code == 200
+    assert (
+        client.get(reverse("curation:visualizer_episode", args=[submission.pk, 0])).status_code
+        == 200
+    )
     assert "episode-table" in page_of(client, submission, version=submission.version)
 
 
@@ -94,7 +112,9 @@ def test_out_of_range_episode_gets_a_clear_message(client, lab_member, lab, cura
     assert "is not an episode number" in page_of(client, submission, episode="x")
 
 
-def test_missing_video_and_feature_without_names(client, lab_member, lab, curator, recorded, tmp_path):
+def test_missing_video_and_feature_without_names(
+    client, lab_member, lab, curator, recorded, tmp_path
+):
     folder = copy_of(recorded, tmp_path)
     next((folder / "videos").rglob("*.mp4")).unlink()
     info = json.loads((folder / "meta" / "info.json").read_text())
@@ -110,10 +130,15 @@ def test_missing_video_and_feature_without_names(client, lab_member, lab, curato
     # The charts still come, with index names for the unnamed feature.
     names = {f["name"]: f["names"] for f in config_of(page)["index"]["features"]}
     assert names["observation.state"][0] == "observation.state[0]"
-    assert client.get(reverse("curation:visualizer_episode", args=[submission.pk, 0])).status_code == 200
+    assert (
+        client.get(reverse("curation:visualizer_episode", args=[submission.pk, 0])).status_code
+        == 200
+    )
 
 
-def test_undecodable_video_frames_are_reported(client, lab_member, lab, curator, recorded, tmp_path):
+def test_undecodable_video_frames_are_reported(
+    client, lab_member, lab, curator, recorded, tmp_path
+):
     folder = copy_of(recorded, tmp_path)
     video = next((folder / "videos").rglob("*.mp4"))
     video.write_bytes(video.read_bytes()[:400])  # truncated: no frame can be decoded
@@ -167,9 +192,8 @@ def test_stats_disagreement_is_highlighted(client, lab_member, lab, curator, rec
 
 
 def test_page_without_visualizer_data_says_so(client, lab_member, lab, curator):
-    from tests.curation.conftest import add_file, to_ready
-
     from curation.services import workflow
+    from tests.curation.conftest import add_file, to_ready
 
     submission = workflow.submission_create(user=lab_member, lab=lab, title="Old version")
     add_file(submission, lab_member)
