@@ -50,3 +50,48 @@ def _fresh_visualizer_storage():
     """Visualizer files are keyed by submission id, and ids restart with each test's database:
     every test starts without earlier tests' builds."""
     store._delete_tree(store.ROOT)
+
+
+def record_with_frozen_episode(root, *, episodes=4, frames=30, fps=10, frozen=2):
+    """Record with lerobot's defaults (AV1 video, as lerobot-record writes it) a dataset whose
+    episode ``frozen`` holds the same action over frames 10-20; the others move smoothly."""
+    import numpy as np
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    names = ["shoulder_pan", "shoulder_lift", "elbow", "wrist_flex", "wrist_roll", "gripper"]
+    features = {
+        "observation.state": {"dtype": "float32", "shape": (6,), "names": names},
+        "action": {"dtype": "float32", "shape": (6,), "names": names},
+        "observation.images.front": {
+            "dtype": "video",
+            "shape": (48, 64, 3),
+            "names": ["height", "width", "channels"],
+        },
+    }
+    dataset = LeRobotDataset.create(
+        repo_id="local/frozen", fps=fps, features=features, root=root, robot_type="so101_follower"
+    )
+    rng = np.random.default_rng(0)
+    for episode in range(episodes):
+        t = np.linspace(0, 2 * np.pi, frames)
+        action = np.stack([np.sin((d + 1) * t + episode) for d in range(6)], 1).astype(np.float32)
+        if episode == frozen:
+            action[10:21] = action[10]
+        for i in range(frames):
+            shade = np.full((48, 64, 3), (i * 8) % 255, dtype=np.uint8)  # brightens over time
+            dataset.add_frame(
+                {
+                    "observation.state": action[i] + np.float32(0.01),
+                    "action": action[i],
+                    "observation.images.front": shade,
+                    "task": "pick the cube" if episode % 2 == 0 else "place the cube",
+                }
+            )
+        dataset.save_episode()
+    dataset.finalize()
+    return root
+
+
+@pytest.fixture(scope="session")
+def frozen_dataset(tmp_path_factory):
+    return record_with_frozen_episode(tmp_path_factory.mktemp("vis-browser") / "frozen")
