@@ -71,7 +71,6 @@ def record_with_frozen_episode(root, *, episodes=4, frames=30, fps=10, frozen=2)
     dataset = LeRobotDataset.create(
         repo_id="local/frozen", fps=fps, features=features, root=root, robot_type="so101_follower"
     )
-    rng = np.random.default_rng(0)
     for episode in range(episodes):
         t = np.linspace(0, 2 * np.pi, frames)
         action = np.stack([np.sin((d + 1) * t + episode) for d in range(6)], 1).astype(np.float32)

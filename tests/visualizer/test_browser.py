@@ -8,7 +8,6 @@ import os
 import pytest
 from django.urls import reverse
 
-from tests.conftest import PASSWORD
 from tests.visualizer.conftest import publish_folder
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -73,9 +72,7 @@ def test_video_charts_table_and_export(
         "Chart.getChart(document.querySelector('.vis-chart canvas')).$cursor"
     )
     assert chart_cursor > 0.5
-    page.wait_for_function(
-        "document.querySelector('#vis-cameras video').paused", timeout=30_000
-    )
+    page.wait_for_function("document.querySelector('#vis-cameras video').paused", timeout=30_000)
     assert cursor(page) == pytest.approx(3.0, abs=0.1)
     assert video_time(page) <= 9.0 + 0.05  # never into episode 3's part of the file
 

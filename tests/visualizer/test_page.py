@@ -201,3 +201,23 @@ def test_page_without_visualizer_data_says_so(client, lab_member, lab, curator):
     submission = workflow.submission_approve(submission_id=submission.pk, user=curator)
     assert store.load_index(submission.pk) is None
     assert "has not been built yet" in page_of(client, submission)
+
+
+def test_curator_reaches_the_preview_from_the_submission(
+    client, lab_member, lab, curator, recorded
+):
+    submission = publish_folder(recorded, lab_member, lab, curator, approve=False)
+    client.force_login(curator)
+    detail = client.get(reverse("curation:submission", args=[submission.pk])).content.decode()
+    assert 'id="visualizer-preview"' in detail
+    assert f"?version={submission.version}#episode-view" in detail
+
+
+def test_build_command_backfills_versions(lab_member, lab, curator, recorded):
+    from django.core.management import call_command
+
+    submission = publish_folder(recorded, lab_member, lab, curator)
+    store._delete_tree(store.ROOT)  # as if validated before the visualizer existed
+    assert store.load_index(submission.pk) is None
+    call_command("build_visualizer", "--missing")
+    assert [e["episode"] for e in store.load_index(submission.pk)["episodes"]] == [0, 1, 2]
