@@ -279,8 +279,8 @@ def _sprite(images: list, out: Path) -> dict:
 
 def _write_json(path: Path, value) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(value, handle, separators=(",", ":"), allow_nan=False)
+    # dumps, not dump: dump streams through the pure-Python encoder, ten times slower here.
+    path.write_text(json.dumps(value, separators=(",", ":"), allow_nan=False), encoding="utf-8")
 
 
 def _stored_stats(ds: Dataset) -> tuple[dict, str]:

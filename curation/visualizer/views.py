@@ -59,6 +59,12 @@ def page_context(submission, episode_param: str | None) -> dict:
             )
         else:
             selected = int(episode_param)
+    findings = (submission.report or {}).get("findings") or []
+    context["vis_doctor"] = [
+        (severity, [f for f in findings if f.get("severity") == severity])
+        for severity in ("error", "warning", "info")
+        if any(f.get("severity") == severity for f in findings)
+    ]
     repo_id = repo_id_of(submission)
     version = str(index.get("codebase_version") or "")
     context.update(

@@ -189,6 +189,9 @@ def test_stats_disagreement_is_highlighted(client, lab_member, lab, curator, rec
     assert not any(r["disagrees"] for r in rows if r["feature"] == "observation.state")
     assert action[0]["stored"]["max"] == pytest.approx(action[0]["recomputed"]["max"] + 5, abs=1e-3)
     assert 'class="vis-disagree"' in page
+    # The Doctor section lists the validator's findings, the stats mismatch among them.
+    doctor = page[page.index('id="doctor-view"') :]
+    assert "stats.mismatch" in doctor[: doctor.index("visualizer-config")]
 
 
 def test_page_without_visualizer_data_says_so(client, lab_member, lab, curator):
