@@ -73,7 +73,9 @@ def version_index(submission_id: int, folder: Path, report: dict | None) -> dict
     that says why, which the page shows."""
     findings = (report or {}).get("findings") or []
     build_name = f"b{time.time_ns()}"
-    work = Path(tempfile.mkdtemp(prefix="visualizer-", dir=conf.work_root() / "tmp"))
+    temp_root = conf.work_root() / "tmp"
+    temp_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="visualizer-", dir=temp_root))
     try:
         try:
             index = builder.build(folder, work, findings)
@@ -106,7 +108,6 @@ def submission_index(submission_id: int) -> dict:
     """Build the visualizer files of a stored version (backfill, tests): lays it out, builds,
     removes the folder."""
     submission = Submission.objects.get(pk=submission_id)
-    (conf.work_root() / "tmp").mkdir(parents=True, exist_ok=True)
     folder = storage.materialise(submission)
     try:
         return version_index(submission_id, folder, submission.report)
