@@ -327,7 +327,7 @@ def stats_table(ds: Dataset, recomputed: dict, findings: list[dict]) -> tuple[li
     rows = []
     for name in sorted(set(recomputed) | {n for n in stored if n in ds.features}):
         spec = ds.features.get(name, {})
-        if spec.get("dtype") in ("video", "image", "string"):
+        if spec.get("dtype") in ("video", "image", "string") or name in DEFAULT_COLUMNS:
             continue
         names, _ = dimension_names(name, spec)
         mine = recomputed.get(name)
