@@ -89,6 +89,15 @@ def dimension_names(feature: str, spec: dict) -> tuple[list[str], str | None]:
     )
 
 
+def is_numeric(spec: dict) -> bool:
+    """A feature charted as numbers: a numpy numeric dtype (not video, image, string, or 0.6's
+    language rows)."""
+    try:
+        return np.dtype(str(spec.get("dtype"))).kind in NUMERIC_KINDS
+    except TypeError:
+        return False
+
+
 class Dataset:
     """What the builder reads from one dataset folder."""
 
@@ -327,7 +336,7 @@ def stats_table(ds: Dataset, recomputed: dict, findings: list[dict]) -> tuple[li
     rows = []
     for name in sorted(set(recomputed) | {n for n in stored if n in ds.features}):
         spec = ds.features.get(name, {})
-        if spec.get("dtype") in ("video", "image", "string") or name in DEFAULT_COLUMNS:
+        if not is_numeric(spec) or name in DEFAULT_COLUMNS:
             continue
         names, _ = dimension_names(name, spec)
         mine = recomputed.get(name)
@@ -368,11 +377,7 @@ def histogram(lengths: list[int], max_bins: int = 30) -> dict:
 
 
 def _action_feature(ds: Dataset) -> str | None:
-    numeric = [
-        k
-        for k, f in ds.features.items()
-        if k not in DEFAULT_COLUMNS and str(f.get("dtype", "")) not in ("video", "image", "string")
-    ]
+    numeric = [k for k, f in ds.features.items() if k not in DEFAULT_COLUMNS and is_numeric(f)]
     for preferred in ("action",):
         if preferred in numeric:
             return preferred
@@ -395,7 +400,7 @@ def build(
         ds.problems.append("info.json has no valid fps: times are shown in frames")
     numeric = {}
     for name, spec in ds.features.items():
-        if name in DEFAULT_COLUMNS or spec.get("dtype") in ("video", "image", "string"):
+        if name in DEFAULT_COLUMNS or not is_numeric(spec):
             continue
         names, note = dimension_names(name, spec)
         if note:
