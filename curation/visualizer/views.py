@@ -11,7 +11,7 @@ import re
 
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from curation.services import storage as blob_storage
 
@@ -174,7 +174,7 @@ def _stream(handle, start: int, length: int):
         handle.close()
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD"])
 def video(request, pk, path):
     """A camera video of the version, with HTTP Range support so browsers can seek (v3.0 pages
     seek to the episode's segment of a shared file)."""
