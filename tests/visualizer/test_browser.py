@@ -124,3 +124,23 @@ def test_video_charts_table_and_export(
     )
     assert errors == []
     context.close()
+
+
+def test_image_features_follow_the_cursor(live_server, lab_member, lab, curator, tmp_path, browser):
+    """Cameras stored as images in the parquet: the canvas shows the frame under the cursor, moved
+    with the time slider or played by the page's clock."""
+    from validators.synthetic import make_v30_dataset
+
+    folder = make_v30_dataset(tmp_path / "images", episodes=2, frames=20, video=False, image=True)
+    submission = publish_folder(folder, lab_member, lab, curator, title="Image arm")
+    url = live_server.url + reverse("curation:dataset", args=[lab.slug, submission.dataset.slug])
+    page = browser.new_page()
+    page.goto(f"{url}?episode=1")
+    page.wait_for_selector("#visualizer[data-ready='1']")
+    canvas = "canvas[data-image-feature='observation.images.front']"
+    page.wait_for_function(f"document.querySelector(\"{canvas}\").dataset.frame === '0'")
+    page.fill("#vis-scrub", "1.2")
+    page.wait_for_function(f"document.querySelector(\"{canvas}\").dataset.frame === '12'")
+    assert cursor(page) == pytest.approx(1.2, abs=0.01)
+    page.click("#vis-play")  # no video: the clock plays to the end of the episode
+    page.wait_for_function(f"document.querySelector(\"{canvas}\").dataset.frame === '19'")

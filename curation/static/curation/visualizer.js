@@ -70,6 +70,7 @@
   function setCursor(t) {
     state.time = Math.max(0, Math.min(t, state.duration || t));
     $("vis-time").textContent = state.time.toFixed(2) + " s";
+    $("vis-scrub").value = String(state.time);
     if (fps) $("vis-frame").textContent = "frame " + Math.min(Math.round(state.time * fps), Math.max(0, (byId.get(state.episode) || {}).length - 1));
     for (const chart of state.charts) {
       chart.$cursor = state.time;
@@ -129,9 +130,35 @@
     if (!m.el.paused) requestAnimationFrame(tick);
   }
 
+  /** Without a playable video (image features only), a clock moves the cursor. */
+  function playClock() {
+    if (state.clock) {
+      state.clock = null;
+      $("vis-play").textContent = "Play";
+      return;
+    }
+    if (state.time >= state.duration) setCursor(0);
+    const clock = { start: performance.now(), from: state.time };
+    state.clock = clock;
+    $("vis-play").textContent = "Pause";
+    const step = (now) => {
+      if (state.clock !== clock) return;
+      const t = clock.from + (now - clock.start) / 1000;
+      setCursor(Math.min(t, state.duration));
+      if (t >= state.duration) {
+        state.clock = null;
+        $("vis-play").textContent = "Play";
+      } else requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+  }
+
   function play() {
     const m = master();
-    if (!m) return;
+    if (!m) {
+      playClock();
+      return;
+    }
     if (m.el.paused) {
       if (m.el.currentTime >= m.to - 2e-3) seek(0);
       for (const v of state.videos) if (!v.broken) v.el.play().catch(() => {});
@@ -185,7 +212,8 @@
       box.appendChild(figure);
       state.videos.push(entry);
     }
-    $("vis-play").disabled = state.videos.length === 0;
+    const hasImages = (index.cameras || []).some((c) => c.kind === "image");
+    $("vis-play").disabled = state.videos.length === 0 && !hasImages;
   }
 
   function buildStrip(ep) {
@@ -310,7 +338,10 @@
     if (!ep) return;
     state.episode = id;
     state.time = 0;
+    state.clock = null;
     state.duration = fps ? ep.length / fps : ep.length;
+    $("vis-scrub").max = String(state.duration);
+    $("vis-scrub").step = String(fps ? 1 / fps : 1);
     $("episode-picker").value = String(id);
     $("episode-view").textContent = "Episode " + id;
     const summary = [ep.task || "(no task)", ep.length + " frames"];
@@ -560,6 +591,11 @@
     buildTable();
     renderCommand();
     $("vis-play").addEventListener("click", play);
+    $("vis-scrub").addEventListener("input", () => {
+      for (const v of state.videos) v.el.pause();
+      state.clock = null;
+      seek(Number($("vis-scrub").value));
+    });
     if (state.episode !== null && state.episode !== undefined && byId.has(state.episode)) showEpisode(state.episode);
     else $("episode-status").textContent = episodes.length ? "" : "This version has no episodes to show.";
   }
