@@ -14,13 +14,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from curation.services import storage as blob_storage
+from validators.lerobot_commands import conversion_command, delete_episodes_prefix
 
 from . import store
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 RANGE_CHUNK = 256 * 1024
 ASSET = re.compile(r"^(frames/\d+/[A-Za-z0-9._-]+-(first|last)|images/\d+/[A-Za-z0-9._-]+)\.jpg$")
-COMMAND_ROOT_HINT = "path/to/your/copy"
 
 
 def _submission(request, pk):
@@ -29,11 +29,12 @@ def _submission(request, pk):
     return submission_for(request.user, pk)
 
 
-def repo_id_of(submission) -> str:
-    """The id a user's copy goes by: the Hub id when imported from the Hub, else lab/slug."""
+def copy_name_of(submission) -> str:
+    """The folder name of a user's copy: the Hub repository's name when imported from the Hub
+    (what ``hf download`` creates), else the dataset's slug."""
     if submission.source == "hub" and submission.source_ref:
-        return submission.source_ref
-    return f"{submission.dataset.lab.slug}/{submission.dataset.slug}"
+        return submission.source_ref.rstrip("/").rsplit("/", 1)[-1]
+    return submission.dataset.slug
 
 
 def page_context(submission, episode_param: str | None) -> dict:
@@ -65,11 +66,13 @@ def page_context(submission, episode_param: str | None) -> dict:
         for severity in ("error", "warning", "info")
         if any(f.get("severity") == severity for f in findings)
     ]
-    repo_id = repo_id_of(submission)
+    copy_name = copy_name_of(submission)
     version = str(index.get("codebase_version") or "")
     context.update(
         {
             "vis_message": message,
+            "vis_copy_name": copy_name,
+            "vis_conversion_command": conversion_command(copy_name),
             "vis_selected": selected,
             "vis_problems": index.get("problems") or [],
             "vis_stats": index.get("stats") or [],
@@ -79,8 +82,8 @@ def page_context(submission, episode_param: str | None) -> dict:
             "vis_config": {
                 "index": index,
                 "selected": selected,
-                "repo_id": repo_id,
-                "root_hint": f"{COMMAND_ROOT_HINT}/{submission.dataset.slug}",
+                "copy_name": copy_name,
+                "delete_prefix": delete_episodes_prefix(copy_name),
                 "codebase_version": version,
                 "urls": {
                     "episode": reverse("curation:visualizer_episode", args=[pk, 0]).rsplit(

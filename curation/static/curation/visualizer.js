@@ -510,18 +510,11 @@
       delete out.dataset.episodes;
       return;
     }
-    const repo = config.repo_id;
-    const root = config.root_hint;
+    // The command itself is written server side (validators/lerobot_commands.py); the page
+    // appends the selection exactly as delete_episodes_command() does.
     out.dataset.episodes = chosen.join(",");
-    out.textContent = [
-      "lerobot-edit-dataset",
-      "  --repo_id " + shellQuote(repo),
-      "  --root " + shellQuote(root),
-      "  --new_repo_id " + shellQuote(repo + "_curated"),
-      "  --new_root " + shellQuote(root + "_curated"),
-      "  --operation.type delete_episodes",
-      "  --operation.episode_indices " + shellQuote("[" + chosen.join(", ") + "]"),
-    ].join(" \\\n");
+    out.textContent =
+      config.delete_prefix + " --operation.episode_indices=" + shellQuote("[" + chosen.join(", ") + "]");
   }
 
   function buildTable() {
