@@ -27,3 +27,14 @@ def sweep() -> dict:
     from curation.services.sweeper import pipelines_requeue, uploads_expire
 
     return {"uploads_expired": uploads_expire(), "pipelines_requeued": pipelines_requeue()}
+
+
+# The episode visualizer's data (series, flags, stats, frames) of a validated version. Queued by
+# the pipeline once the report is saved, so the lab sees its report without waiting for it.
+@shared_task(
+    name="curation.build_visualizer", acks_late=True, time_limit=3600, soft_time_limit=3300
+)
+def build_visualizer(submission_id: int) -> int:
+    from curation.visualizer.store import submission_index
+
+    return len(submission_index(submission_id).get("episodes") or [])

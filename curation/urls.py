@@ -1,6 +1,7 @@
 from django.urls import path
 
 from curation import api, views
+from curation.visualizer.urls import urlpatterns as visualizer_urls
 
 app_name = "curation"
 
@@ -35,6 +36,7 @@ urlpatterns = [
     ),
     path("submissions/<int:pk>/files/<path:path>", views.submission_file, name="submission_file"),
     path("review/", views.review_queue, name="review_queue"),
+    *visualizer_urls,
     # REST API (token or session auth), documented at /api/docs/
     path("api/curation/submissions/", api.SubmissionList.as_view(), name="api_submissions"),
     path(

@@ -26,6 +26,7 @@ from curation import datapage as dataset_reads
 from curation.forms import ArchiveForm, ImportForm, ReasonForm, SubmissionCreateForm
 from curation.models import Dataset, Lab, Submission, SubmissionState, ValidationOutcome
 from curation.services import storage, uploads, workflow
+from curation.visualizer import views as visualizer_views
 from curation.workflow import TRANSITIONS, allowed_actions
 
 
@@ -430,9 +431,6 @@ def dataset_detail(request, lab, slug):
     shown = next((v for v in versions if str(v.version) == wanted), None) if wanted else None
     shown = shown or (published[0] if published else versions[0])
     summary = (shown.report or {}).get("summary") or {}
-    episode = request.GET.get("episode", "0")
-    episode = int(episode) if episode.isdigit() else 0
-    plots = dataset_reads.episode_plots(shown, episode) if summary else []
     return render(
         request,
         "curation/dataset_detail.html",
@@ -442,18 +440,13 @@ def dataset_detail(request, lab, slug):
             "shown": shown,
             "summary": summary,
             "card_line": dataset_reads.card_line(summary),
-            "histogram": dataset_reads.episode_length_histogram(
-                summary.get("episode_lengths") or []
-            ),
-            "episode": episode,
-            "episode_count": summary.get("episodes") or 0,
-            "plots": plots,
             "cameras": summary.get("cameras") or [],
             "features": sorted((summary.get("features") or {}).items()),
             "can_add_version": policies.can_create_in_lab(request.user, dataset.lab)
             and bool(published),
             # Hub models can cite the dataset only under its Hub id (known when imported from it).
             "hub_repo_id": next((v.source_ref for v in versions if v.source == "hub"), ""),
+            **visualizer_views.page_context(shown, request.GET.get("episode")),
         },
     )
 

@@ -42,3 +42,21 @@ def quantile_command(name: str) -> str:
 def run_from(name: str) -> str:
     """How to say where a command runs."""
     return f"run it in the folder that holds your copy `{name}`"
+
+
+def delete_episodes_prefix(name: str) -> str:
+    """lerobot 0.6.1's ``lerobot-edit-dataset delete_episodes`` on the copy in folder ``name``,
+    writing the result beside it as ``<name>_curated`` (the copy itself is left as it is), up to
+    the episode list, which ``delete_episodes_command`` (or the dataset page, for a selection)
+    appends as ``--operation.episode_indices='[...]'``."""
+    return (
+        f"lerobot-edit-dataset --repo_id={_local_repo_id(name)} --root={shlex.quote(name)} "
+        f"--new_repo_id={_local_repo_id(name + '_curated')} "
+        f"--new_root={shlex.quote(name + '_curated')} --operation.type=delete_episodes"
+    )
+
+
+def delete_episodes_command(name: str, episodes) -> str:
+    """The whole command that removes ``episodes`` (indices) from the copy in folder ``name``."""
+    indices = "[" + ", ".join(str(int(e)) for e in sorted(set(episodes))) + "]"
+    return f"{delete_episodes_prefix(name)} --operation.episode_indices={shlex.quote(indices)}"

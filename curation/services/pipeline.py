@@ -2,8 +2,8 @@
 
 Steps: fetch (unpack the archive, copy a server folder or download a Hub repo into the blob store)
 → materialise (lay the files out as a folder) → validate (``validators.validate``) → store the
-report. Progress goes to the submission row, which the status endpoint polls. The function is
-idempotent: a stale or repeated message (another run number, or a submission no longer validating)
+report → queue the episode visualizer's build (``curation.tasks.build_visualizer``). Progress goes
+to the submission row, which the status endpoint polls. The function is idempotent: a stale or repeated message (another run number, or a submission no longer validating)
 does nothing, and each run works in its own folder.
 """
 
@@ -194,3 +194,11 @@ def pipeline_run(submission_id: int, run_id: int) -> None:
         ),
         "saving the report",
     )
+    if report_dict is not None:
+        # The episode visualizer's heavy work (series, flags, frames), once per version, in its
+        # own task: the report is not held back by it, and a failed build never fails validation.
+        from curation.tasks import build_visualizer
+
+        transaction.on_commit(
+            lambda: build_visualizer.apply_async(args=[submission_id], queue="validation")
+        )

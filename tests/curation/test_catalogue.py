@@ -130,13 +130,17 @@ def test_earlier_versions_stay_on_the_dataset_page(client, published, lab_member
 
 
 def test_dataset_page_with_real_data(client, lab_member, lab, curator, v30_dataset):
+    from curation.visualizer.store import submission_index
+
     submission = publish_real(v30_dataset, lab_member, lab, curator)
+    submission_index(submission.pk)  # what the pipeline does after validating
     url = reverse("curation:dataset", args=[lab.slug, submission.dataset.slug])
     page = client.get(url, {"episode": 1}).content.decode()
     assert "2 episodes · 10 fps · 1 camera 64×48 h264 · so101_follower" in page  # noqa: RUF001
     assert "pick the cube" in page
-    assert 'id="episode-histogram"' in page
-    assert "observation.state" in page and page.count("<polyline") == 12  # 6 state + 6 action
+    assert 'id="episode-histogram"' in page and 'id="episode-table"' in page
+    series = client.get(reverse("curation:visualizer_episode", args=[submission.pk, 1])).json()
+    assert len(series["series"]["observation.state"]) == 6 and len(series["series"]["action"]) == 6
     png = client.get(
         reverse("curation:camera_preview", args=[submission.pk, "observation.images.front"])
     )
@@ -181,14 +185,18 @@ def test_index_rows_follow_the_report(lab_member, lab, curator):
 
 
 def test_v21_dataset_page_plots_and_preview(client, lab_member, lab, curator, tmp_path):
+    from curation.visualizer.store import submission_index
     from validators.synthetic import make_v21_dataset
 
     folder = make_v21_dataset(tmp_path / "v21")
     submission = publish_real(folder, lab_member, lab, curator, title="Older layout")
+    submission_index(submission.pk)
     page = client.get(
         reverse("curation:dataset", args=[lab.slug, submission.dataset.slug]), {"episode": 1}
     ).content.decode()
-    assert "v2.1" in page and "<polyline" in page
+    assert "v2.1" in page and 'id="episode-table"' in page
+    series = client.get(reverse("curation:visualizer_episode", args=[submission.pk, 1])).json()
+    assert series["length"] == 12 and len(series["series"]["action"]) == 6
     camera = submission.report["summary"]["cameras"][0]["key"]
     png = client.get(reverse("curation:camera_preview", args=[submission.pk, camera]))
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")

@@ -36,6 +36,9 @@ def submit(submission, user):
 def test_uploaded_archive_is_validated_by_the_worker_and_can_be_published(
     celery_worker, lab_member, lab, curator, tmp_path, v30_dataset
 ):
+    from curation.visualizer.store import ROOT, _delete_tree, load_index
+
+    _delete_tree(ROOT)  # submission ids restart with each test database
     submission = workflow.submission_create(
         user=lab_member, lab=lab, title="Pick and place", domain="manipulation"
     )
@@ -53,6 +56,11 @@ def test_uploaded_archive_is_validated_by_the_worker_and_can_be_published(
     row = DatasetIndex.objects.get(submission=submission)
     assert row.card_line.startswith("2 episodes · 10 fps · 1 camera 64×48")  # noqa: RUF001
     assert [c.name for c in row.cameras.all()] == ["front"]
+    # The worker then builds the episode visualizer's data of the version (its own task).
+    deadline = time.monotonic() + 120
+    while load_index(submission.pk) is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert [e["episode"] for e in load_index(submission.pk)["episodes"]] == [0, 1]
 
 
 def test_broken_dataset_gets_errors_with_locations_and_cannot_be_approved(
