@@ -33,10 +33,10 @@ import pyarrow.compute as pc  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from growth import selectors, services  # noqa: E402
-from growth.aggregate import HUB_KEY, TOP_AUTHORS, aggregate  # noqa: E402
+from growth.core.aggregate import HUB_KEY, TOP_AUTHORS, aggregate  # noqa: E402
+from growth.core.simulate import simulate  # noqa: E402
+from growth.core.snapshot import read_snapshot  # noqa: E402
 from growth.models import Snapshot  # noqa: E402
-from growth.simulate import simulate  # noqa: E402
-from growth.snapshot import read_snapshot  # noqa: E402
 
 BENCH_DAY = date(2026, 11, 16)
 
@@ -73,7 +73,7 @@ def domain_condition(rules, key: str) -> str:
 
 
 def duckdb_aggregates(path: str, rules, organizations):
-    """The same aggregates as growth.aggregate, in SQL over the parquet file."""
+    """The same aggregates as growth.core.aggregate, in SQL over the parquet file."""
     db = duckdb.connect()
     db.execute("SET TimeZone = 'UTC'")
     db.execute(f"SET threads = {os.cpu_count() or 1}")

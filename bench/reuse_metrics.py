@@ -6,7 +6,7 @@ Generates the snapshot vectorized (heavy-tailed downloads and likes, Zipf-distri
 preferential base-model links with fine-tunes, adapters, quantizations and merges, dataset
 citations, robotics and science tags), writes it as a parquet file, then times in one run:
 
-1. ``growth.reuse.compute`` (pyarrow + numpy): every metric of every domain;
+1. ``growth.core.reuse.compute`` (pyarrow + numpy): every metric of every domain;
 2. a plain pandas implementation of the core metrics (those of ``reuse_metrics --json``) plus
    the transitive descendant count, written the way one would with pandas (explode, merge,
    groupby),
@@ -31,9 +31,9 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from growth.domains import DEFAULT_RULES, domain_keys
-from growth.reuse.compute import compute_reuse_metrics, load_history
-from growth.snapshot import BASE_MODELS_TYPE, SNAPSHOT_SCHEMA
+from growth.core.domains import DEFAULT_RULES, domain_keys
+from growth.core.reuse.compute import compute_reuse_metrics, load_history
+from growth.core.snapshot import BASE_MODELS_TYPE, SNAPSHOT_SCHEMA
 
 RELATIONS = np.array(["finetune", "adapter", "quantized", "merge"])
 CORE = [
@@ -174,7 +174,7 @@ def pandas_metrics(path: str) -> dict:
     tags = df["tags"].explode().dropna()
     lowered = tags.str.lower()
 
-    # Domain membership, as growth.domains.DEFAULT_RULES says.
+    # Domain membership, as growth.core.domains.DEFAULT_RULES says.
     masks = {}
     for key in domain_keys(DEFAULT_RULES):
         rules = [r for r in DEFAULT_RULES if r.key == key or (("/" not in key) and r.domain == key)]

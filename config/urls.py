@@ -10,7 +10,7 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("growth/reuse/", include("growth.reuse_urls")),
+    path("growth/reuse/", include("growth.reuse.urls")),
     path("admin/", admin.site.urls),
     path("growth/", include("growth.urls")),
     path("", include("curation.urls")),

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from growth.core.simulate import simulate
 from growth.services import import_snapshot_file
-from growth.simulate import simulate
 
 
 def load_demo_snapshot(

@@ -13,7 +13,7 @@ The Hub keeps no history, so every trend comes from our own dated snapshots:
 
 from django.db import models
 
-from growth.domains import FIELDS
+from growth.core.domains import FIELDS
 
 REPO_TYPES = (("dataset", "dataset"), ("model", "model"))
 # The whole Hub, stored alongside the domains so shares are one division away.
@@ -21,7 +21,7 @@ HUB_KEY = "_hub"
 
 
 class DomainRule(models.Model):
-    """One row of ``growth.domains.Rule``, editable in the admin. Active rows replace the defaults."""
+    """One row of ``growth.core.domains.Rule``, editable in the admin. Active rows replace the defaults."""
 
     domain = models.SlugField(max_length=64)
     subdomain = models.SlugField(max_length=64, blank=True, default="")
@@ -242,4 +242,4 @@ class TopAuthor(models.Model):
 
 
 # The reuse metrics' models (issue 6) live in their own module.
-from growth.reuse_models import *  # noqa: E402, F403
+from growth.reuse.models import *  # noqa: E402, F403

@@ -16,8 +16,8 @@ from datetime import date
 
 from django.db.models import Q
 
-from growth.aggregate import HUB_KEY
-from growth.domains import DEFAULT_RULES, Rule, domain_keys
+from growth.core.aggregate import HUB_KEY
+from growth.core.domains import DEFAULT_RULES, Rule, domain_keys
 from growth.models import (
     CategoryRank,
     DomainRule,

@@ -25,7 +25,7 @@ KNOWN_ORGANIZATIONS = [
 
 
 def seed_rules_and_organizations(apps, schema_editor):
-    from growth.domains import DEFAULT_RULES
+    from growth.core.domains import DEFAULT_RULES
 
     DomainRule = apps.get_model("growth", "DomainRule")
     KnownOrganization = apps.get_model("growth", "KnownOrganization")

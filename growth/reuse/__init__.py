@@ -1,5 +1,2 @@
-"""Per-domain reuse metrics of the Hugging Face Hub (issue 6): derivatives, dataset reuse,
-concentration, adoption. ``compute`` is plain pyarrow/numpy (no Django) and is what the command
-line, the Celery task and the benchmark run; ``services``/``selectors`` store and read results.
-Definitions: ``growth/REUSE.md`` and ``definitions.py``.
-"""
+"""Reuse metrics, Django side: models, services (store), selectors (read), views, API, urls and
+tasks. The computation itself is Django-free, in ``growth.core.reuse``."""

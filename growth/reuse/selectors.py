@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from growth.reuse_models import DatasetCitation, ReuseMetrics
+from growth.reuse.models import DatasetCitation, ReuseMetrics
 
 HUB_URL = "https://huggingface.co"
 

@@ -8,9 +8,9 @@ import pyarrow as pa
 from django.conf import settings
 from django.db import transaction
 
-from growth.domains import Rule
-from growth.reuse_models import DatasetCitation, ReuseMetrics
-from growth.snapshot import SnapshotError
+from growth.core.domains import Rule
+from growth.core.snapshot import SnapshotError
+from growth.reuse.models import DatasetCitation, ReuseMetrics
 
 from .compute import compute_reuse_metrics, load_history
 

@@ -9,7 +9,7 @@ import logging
 
 from celery import shared_task
 
-from growth.snapshot import SnapshotError
+from growth.core.snapshot import SnapshotError
 
 from .compute import UnknownDomain
 from .services import reuse_metrics_store_file, reuse_metrics_store_snapshot

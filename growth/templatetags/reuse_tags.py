@@ -3,7 +3,7 @@
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 
-from growth.reuse.definitions import lookup
+from growth.core.reuse.definitions import lookup
 from growth.reuse.selectors import models_citing_dataset
 
 register = template.Library()

@@ -5,7 +5,7 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from growth.snapshot import SNAPSHOT_SCHEMA
+from growth.core.snapshot import SNAPSHOT_SCHEMA
 
 DAY = dt.date(2026, 3, 1)
 

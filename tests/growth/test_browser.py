@@ -3,7 +3,7 @@
 import pytest
 
 from growth import services
-from growth.simulate import simulate
+from growth.core.simulate import simulate
 
 
 @pytest.mark.browser

@@ -2,7 +2,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from growth.domains import DEFAULT_RULES, Rule, classify, domain_keys
+from growth.core.domains import DEFAULT_RULES, Rule, classify, domain_keys
 
 
 def snapshot(rows):

@@ -9,6 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from growth import selectors, services
+from growth.core.simulate import simulate
+from growth.core.snapshot import SNAPSHOT_SCHEMA
 from growth.models import (
     CategoryRank,
     DomainRule,
@@ -19,8 +21,6 @@ from growth.models import (
     Snapshot,
     TopAuthor,
 )
-from growth.simulate import simulate
-from growth.snapshot import SNAPSHOT_SCHEMA
 
 pytestmark = pytest.mark.django_db
 

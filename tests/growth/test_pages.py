@@ -7,8 +7,8 @@ import json
 import pytest
 
 from growth import services
+from growth.core.simulate import simulate
 from growth.demo import load_demo_snapshot
-from growth.simulate import simulate
 
 pytestmark = pytest.mark.django_db
 

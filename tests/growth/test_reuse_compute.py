@@ -5,9 +5,9 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from growth.domains import Rule
-from growth.reuse.compute import UnknownDomain, compute_reuse_metrics
-from growth.snapshot import SnapshotError
+from growth.core.domains import Rule
+from growth.core.reuse.compute import UnknownDomain, compute_reuse_metrics
+from growth.core.snapshot import SnapshotError
 from tests.growth.reuse_snapshots import DAY, repo, robot_dataset, robot_model, table
 
 

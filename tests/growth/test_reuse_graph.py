@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from growth.reuse.graph import RELATION_NAMES, ModelTree, model_tree
+from growth.core.reuse.graph import RELATION_NAMES, ModelTree, model_tree
 from tests.growth.reuse_snapshots import repo, table
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from growth.reuse.compute import compute_reuse_metrics
+from growth.core.reuse.compute import compute_reuse_metrics
 from tests.growth.reuse_snapshots import repo, table
 
 AUTHORS = ["lerobot", "alice", "bob", "acme-ai", "dana"]

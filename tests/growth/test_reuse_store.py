@@ -7,6 +7,8 @@ import pytest
 from django.template import Context, Template
 from django.urls import reverse
 
+from growth.core.snapshot import SnapshotError
+from growth.reuse.models import DatasetCitation, ReuseMetrics
 from growth.reuse.selectors import (
     models_citing_dataset,
     reuse_concentration_over_time,
@@ -20,8 +22,6 @@ from growth.reuse.services import (
     reuse_metrics_store_file,
 )
 from growth.reuse.tasks import QUEUE, reuse_metrics_compute
-from growth.reuse_models import DatasetCitation, ReuseMetrics
-from growth.snapshot import SnapshotError
 from tests.conftest import purge_queues, start_worker, stop_worker, wait_for_worker
 from tests.growth.reuse_snapshots import DAY, repo, robot_dataset, robot_model, table, write
 

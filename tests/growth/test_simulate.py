@@ -6,8 +6,8 @@ import pyarrow.parquet as pq
 import pytest
 from django.core.management import call_command
 
-from growth.simulate import ROBOTICS_DATASETS_PER_YEAR, simulate
-from growth.snapshot import SNAPSHOT_SCHEMA, read_snapshot
+from growth.core.simulate import ROBOTICS_DATASETS_PER_YEAR, simulate
+from growth.core.snapshot import SNAPSHOT_SCHEMA, read_snapshot
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,13 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from growth.core.snapshot import SnapshotError
 from growth.services import import_snapshot_file
-from growth.snapshot import SnapshotError
 
 
 class Command(BaseCommand):
     help = (
-        "Import a Hub snapshot parquet file (growth.snapshot.SNAPSHOT_SCHEMA, one row per repo and "
+        "Import a Hub snapshot parquet file (growth.core.snapshot.SNAPSHOT_SCHEMA, one row per repo and "
         "snapshot_date) and compute its per-domain aggregates."
     )
 

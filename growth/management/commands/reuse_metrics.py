@@ -10,9 +10,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from growth.reuse.compute import UnknownDomain, compute_reuse_metrics, load_history
-from growth.reuse.definitions import CORE
-from growth.snapshot import SnapshotError
+from growth.core.reuse.compute import UnknownDomain, compute_reuse_metrics, load_history
+from growth.core.reuse.definitions import CORE
+from growth.core.snapshot import SnapshotError
 
 SHORT = {
     "repos": "repos",

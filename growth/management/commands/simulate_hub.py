@@ -5,7 +5,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from growth.simulate import simulate
+from growth.core.simulate import simulate
 
 
 class Command(BaseCommand):

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from growth.snapshot import SnapshotError
+from growth.core.snapshot import SnapshotError
 
 _NEVER = np.iinfo(np.int64).max
 

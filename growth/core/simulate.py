@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from growth.snapshot import SNAPSHOT_SCHEMA
+from growth.core.snapshot import SNAPSHOT_SCHEMA
 
 SIMULATED_METADATA = {b"growth.simulated": b"true"}
 FULL_DATASETS = 500_000

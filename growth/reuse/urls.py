@@ -1,5 +1,5 @@
 """URLs of the reuse pages; the project includes them with
-``path("growth/reuse/", include("growth.reuse_urls"))``."""
+``path("growth/reuse/", include("growth.reuse.urls"))``."""
 
 from django.urls import path
 

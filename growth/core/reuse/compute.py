@@ -20,8 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from growth.domains import DEFAULT_RULES, Rule, classify, domain_keys
-from growth.snapshot import SNAPSHOT_SCHEMA, SnapshotError, read_snapshot
+from growth.core.developers import encode_authors, organization_rows
+from growth.core.domains import DEFAULT_RULES, Rule, classify, domain_keys
+from growth.core.snapshot import SNAPSHOT_SCHEMA, SnapshotError, read_snapshot
 
 from . import measures
 from .adoption import (
@@ -33,7 +34,6 @@ from .adoption import (
     repo_codes,
     snapshot_intervals,
 )
-from .authors import encode_authors, organization_rows
 from .citations import dataset_citations
 from .graph import RELATION_NAMES, model_tree
 from .sizes import BUCKET_NAMES, BUCKETS, parameter_counts, size_buckets

@@ -1,7 +1,7 @@
 """Stored reuse metrics, so the pages render without recomputing (issue 6).
 
 One ``ReuseMetrics`` row per (snapshot_date, domain) holds that domain's metrics as JSON, exactly
-what ``growth.reuse.compute`` returns minus the history series (those are rebuilt from the rows
+what ``growth.core.reuse.compute`` returns minus the history series (those are rebuilt from the rows
 of earlier dates). ``DatasetCitation`` keeps, per snapshot, which Hub models cite which datasets,
 for the "models citing this dataset" list on dataset pages.
 

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from growth.domains import Rule, classify
+from growth.core.domains import Rule, classify
 
 HUB_KEY = "_hub"
 TOP_AUTHORS = 25

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from growth.snapshot import SnapshotError
+from growth.core.snapshot import SnapshotError
 
 RELATIONS = ("finetune", "adapter", "quantized", "merge")
 UNKNOWN_RELATION = "unspecified"
