@@ -32,8 +32,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from growth.rules import FIELDS, Rule  # noqa: F401 (FIELDS: re-exported)
-from growth.science import SCIENCE_RULES
+from growth.core.rules import FIELDS, Rule  # noqa: F401 (FIELDS: re-exported)
+from growth.core.science import SCIENCE_RULES
 
 DEFAULT_RULES: tuple[Rule, ...] = (
     # Robotics: what LeRobot writes on every dataset and policy card, plus the Hub's own category.
@@ -42,7 +42,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("robotics", "", "tag", "robotics", "tag 'robotics'"),
     Rule("robotics", "lerobot", "tag", "lerobot", "tag 'LeRobot' (any case), set by lerobot's dataset card"),
     Rule("robotics", "lerobot", "library_name", "lerobot", "model library_name: lerobot"),
-    # AI for science: growth/science.py (taxonomy, rules with their reasons, exclusions).
+    # AI for science: growth/core/science.py (taxonomy, rules with their reasons, exclusions).
     *SCIENCE_RULES,
 )  # fmt: skip
 

@@ -1,6 +1,6 @@
 """A domain rule: "a repo whose <field> matches <value> belongs to (or is excluded from) a key".
 
-Plain Python; ``growth.domains`` runs rules over a snapshot, ``growth.science`` defines science's.
+Plain Python; ``growth.core.domains`` runs rules over a snapshot, ``growth.core.science`` defines science's.
 """
 
 from dataclasses import dataclass

@@ -1,7 +1,7 @@
 """AI for science as the Spring 2026 report frames it: sub-domains, the rules that define them,
 the organizations that publish in them, and a check of the rules against a labelled sample.
 
-Plain Python (no Django), like ``growth.domains`` whose engine runs these rules.
+Plain Python (no Django), like ``growth.core.domains`` whose engine runs these rules.
 
 The report names four areas: protein structure prediction, molecular dynamics, drug discovery
 and the analysis of scientific data. They are sub-domains in their own right here, beside the
@@ -41,7 +41,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from growth.rules import Rule
+from growth.core.rules import Rule
 
 DOMAIN = "science"
 SAMPLE_PATH = Path(__file__).with_name("science_sample.jsonl")
@@ -299,7 +299,7 @@ def evaluate(items: list[dict], rules: Iterable[Rule] | None = None) -> dict[str
 
     ``rules`` defaults to every default rule (robotics included: they do not touch science keys).
     """
-    from growth.domains import DEFAULT_RULES, classify
+    from growth.core.domains import DEFAULT_RULES, classify
 
     masks = classify(sample_table(items), DEFAULT_RULES if rules is None else rules)
     scores = {}
