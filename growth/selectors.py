@@ -41,7 +41,11 @@ class UnknownDomain(LookupError):
 def active_rules() -> list[Rule]:
     """The admin's active rules as ``Rule`` objects; the defaults when there are none."""
     rows = DomainRule.objects.filter(active=True).order_by("domain", "subdomain", "field", "value")
-    rules = [Rule(r.domain, r.subdomain, r.field, r.value, r.description) for r in rows]
+    rules = [
+        Rule(r.domain, r.subdomain, r.field, r.value, r.description, r.exclude,
+             r.overrides_exclusions)
+        for r in rows
+    ]  # fmt: skip
     return rules or list(DEFAULT_RULES)
 
 
