@@ -9,14 +9,22 @@ A rule says "a repo whose <field> matches <value> belongs to <domain>[/<subdomai
 - ``architecture``:  a model's architecture, the ``model_type`` of its ``config.json``, which the Hub
                      also lists as a tag (``esm``, ``t5``); read from a ``model_type`` column when
                      the snapshot has one, else from the tags
-- ``author``:        the author namespace (``org`` in ``org/name``), case-insensitive
+- ``author``:        the author namespace (the ``author`` column, else the id's namespace),
+                     case-insensitive, e.g. ``arcinstitute``: "everything this organization
+                     publishes" (the AI-for-science "author organizations" rules use it)
+- ``lineage``:       the model tree (``baseModels`` and ``base_model:`` tags): a repo matches
+                     when it *is* or *descends from* a root. The value names the roots: a repo
+                     id (``Qwen/Qwen2.5-7B``) or a whole namespace (``Qwen``: every model whose
+                     base-model tree reaches a model published by Qwen). Descendants are found
+                     transitively (fine-tunes of quantizations of ...), per snapshot date.
 
 A rule either includes (the default) or excludes. A repo belongs to a key (domain or sub-domain)
 when one of the key's include rules matches, unless an exclude rule of the key or of its domain
 matches too; an include rule marked ``overrides_exclusions`` (a specific signal, such as a science
-library or architecture) keeps the repo in despite the exclusion. A repo belongs to a domain when it
-belongs to the domain's own rules or to one of its sub-domains, so a repo can belong to several
-domains (a chemistry robot dataset is in both). The rules below are the
+library or architecture) keeps the repo in despite the exclusions. A repo belongs to a domain when
+it belongs to the domain's own rules or to one of its sub-domains, so a repo can belong to several
+domains (a chemistry robot dataset is in both). ``Rule`` itself lives in ``growth.core.rules`` (so
+``growth.core.science`` can define rules that this module runs); it is re-exported here. The rules below are the
 defaults; ``growth.models.DomainRule`` rows (editable in the admin) replace them when present.
 Counts derived from the masks are documented where they are shown (per period, or cumulative).
 
@@ -32,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from growth.core.rules import FIELDS, Rule  # noqa: F401 (FIELDS: re-exported)
+from growth.core.rules import FIELDS, RESERVED_DOMAIN, Rule  # noqa: F401 (re-exported)
 from growth.core.science import SCIENCE_RULES
 
 DEFAULT_RULES: tuple[Rule, ...] = (
@@ -90,22 +98,8 @@ def _column_in(table: pa.Table, column: str, wanted: set[str]) -> np.ndarray:
     return pc.fill_null(hits, False).to_numpy(zero_copy_only=False)
 
 
-def _author_values(table: pa.Table) -> pa.Array | None:
-    """Each row's author namespace: the ``author`` column, else the namespace of the ``id``."""
-    author = table["author"] if "author" in table.column_names else None
-    if "id" in table.column_names:
-        namespace = pc.list_element(
-            pc.split_pattern(table["id"].cast(pa.string()), "/", max_splits=1), 0
-        )
-        if author is None:
-            return namespace
-        empty = pc.equal(pc.utf8_length(pc.fill_null(author.cast(pa.string()), "")), 0)
-        return pc.if_else(empty, namespace, author.cast(pa.string()))
-    return author
-
-
-def _matches(table, rules, flat_tags, authors, n) -> np.ndarray:
-    """Rows that match any of ``rules`` (all fields, case-insensitive)."""
+def _matches(table, rules, flat_tags, namespaces, n) -> np.ndarray:
+    """Rows that match any of ``rules`` (every field, case-insensitive)."""
     wanted_tags = {r.value.lower() for r in rules if r.field == "tag"}
     wanted_tags |= {
         f"task_categories:{r.value.lower()}" for r in rules if r.field == "task_category"
@@ -125,19 +119,25 @@ def _matches(table, rules, flat_tags, authors, n) -> np.ndarray:
     mask |= _column_in(
         table, "library_name", {r.value.lower() for r in rules if r.field == "library_name"}
     )
-    wanted_authors = {r.value.lower() for r in rules if r.field == "author"}
-    if wanted_authors and authors is not None:
-        hits = pc.is_in(pc.utf8_lower(authors), value_set=pa.array(sorted(wanted_authors)))
+    authors = {r.value.lower() for r in rules if r.field == "author"}
+    if authors:
+        hits = pc.is_in(namespaces(), pa.array(sorted(authors)))
         mask |= pc.fill_null(hits, False).to_numpy(zero_copy_only=False)
+    roots = {r.value.lower() for r in rules if r.field == "lineage"}
+    if roots:
+        mask |= lineage_mask(table, roots)
     return mask
 
 
 def classify(table: pa.Table, rules: Iterable[Rule] = DEFAULT_RULES) -> dict[str, np.ndarray]:
     """Boolean row masks, one per domain and sub-domain key, for a snapshot table.
 
-    ``table`` needs the snapshot columns ``tags`` (list of strings), ``pipeline_tag``,
-    ``library_name`` and ``author`` (or ``id``); missing columns simply match nothing. Work is
-    vectorized: tags are flattened and lower-cased once for all rules.
+    ``table`` needs the snapshot columns ``tags`` (list of strings), ``pipeline_tag`` and
+    ``library_name`` (and ``id``/``author`` for author rules, ``repo_type``/``baseModels`` for
+    lineage rules); missing columns simply match nothing. Work is vectorized: tags are
+    flattened and lower-cased once for all rules. ``table`` may hold several snapshot dates:
+    lineage is then resolved date by date (a tree is one day's view). Exclusions: see the
+    module docstring.
     """
     rules = list(rules)
     n = table.num_rows
@@ -148,14 +148,17 @@ def classify(table: pa.Table, rules: Iterable[Rule] = DEFAULT_RULES) -> dict[str
             tags.offsets, pc.utf8_lower(tags.values), mask=tags.is_null()
         )
     flat_tags = _FlatTags(lowered) if lowered is not None else None
-    authors = _author_values(table) if any(r.field == "author" for r in rules) else None
+    cached_namespaces = []
+
+    def namespaces():
+        if not cached_namespaces:
+            cached_namespaces.append(pc.utf8_lower(author_namespace(table)))
+        return cached_namespaces[0]
 
     def match(selected):
-        return (
-            _matches(table, selected, flat_tags, authors, n)
-            if selected
-            else np.zeros(n, dtype=bool)
-        )
+        if not selected:
+            return np.zeros(n, dtype=bool)
+        return _matches(table, selected, flat_tags, namespaces, n)
 
     domain_exclusions = {
         domain: match([r for r in rules if r.domain == domain and not r.subdomain and r.exclude])
@@ -195,3 +198,54 @@ def rules_digest(rules: Iterable[Rule]) -> str:
         for r in rules
     )
     return hashlib.sha256(json.dumps(canonical).encode()).hexdigest()[:12]
+
+
+def author_namespace(table: pa.Table) -> pa.Array:
+    """Each row's author: the ``author`` column, or the namespace of the id when it is empty
+    (how the Hub itself names repos: ``org`` in ``org/name``)."""
+    ids = pc.fill_null(table["id"].cast(pa.string()), "") if "id" in table.column_names else None
+    if ids is None:
+        return pa.array([""] * table.num_rows, pa.string())
+    namespace = pc.list_element(pc.split_pattern(ids, "/", max_splits=1), 0)
+    if "author" not in table.column_names:
+        return namespace.combine_chunks() if hasattr(namespace, "combine_chunks") else namespace
+    author = pc.fill_null(table["author"].cast(pa.string()), "")
+    chosen = pc.if_else(pc.equal(pc.utf8_length(author), 0), namespace, author)
+    return chosen.combine_chunks() if hasattr(chosen, "combine_chunks") else chosen
+
+
+def lineage_mask(table: pa.Table, roots: set[str]) -> np.ndarray:
+    """Rows that are, or descend from, a root: a model whose lower-cased id or namespace is in
+    ``roots``. Date by date when ``table`` holds several snapshot dates."""
+    n = table.num_rows
+    mask = np.zeros(n, dtype=bool)
+    needed = {"id", "repo_type", "baseModels", "tags"}
+    if n == 0 or not roots or not needed <= set(table.column_names):
+        return mask
+    # Imported here: the tree lives with the reuse computation, which imports this module.
+    from growth.core.reuse.graph import model_tree
+
+    if (
+        "snapshot_date" in table.column_names
+        and pc.count_distinct(table["snapshot_date"]).as_py() > 1
+    ):
+        days = table["snapshot_date"].cast(pa.int32()).to_numpy(zero_copy_only=False)
+        for day in np.unique(days):
+            rows = np.flatnonzero(days == day)
+            mask[rows] = lineage_mask(table.take(pa.array(rows)), roots)
+        return mask
+    is_model = pc.fill_null(pc.equal(table["repo_type"], "model"), False).to_numpy(
+        zero_copy_only=False
+    )
+    wanted = pa.array(sorted(roots), pa.string())
+    ids = pc.utf8_lower(pc.fill_null(table["id"].cast(pa.string()), ""))
+    by_id = pc.fill_null(pc.is_in(ids, wanted), False).to_numpy(zero_copy_only=False)
+    by_namespace = pc.fill_null(
+        pc.is_in(pc.utf8_lower(author_namespace(table)), wanted), False
+    ).to_numpy(zero_copy_only=False)
+    sources = np.flatnonzero(is_model & (by_id | by_namespace))
+    mask[sources] = True
+    if sources.size:
+        tree = model_tree(table, is_model)
+        mask |= tree.descendants(sources) > 0
+    return mask

@@ -1,11 +1,23 @@
 """A domain rule: "a repo whose <field> matches <value> belongs to (or is excluded from) a key".
 
+Fields are described in ``growth.core.domains``.
+
 Plain Python; ``growth.core.domains`` runs rules over a snapshot, ``growth.core.science`` defines science's.
 """
 
 from dataclasses import dataclass
 
-FIELDS = ("task_category", "tag", "pipeline_tag", "library_name", "architecture", "author")
+FIELDS = (
+    "task_category",
+    "tag",
+    "pipeline_tag",
+    "library_name",
+    "architecture",
+    "author",
+    "lineage",
+)
+
+RESERVED_DOMAIN = "hub"  # every repo of a snapshot; pages and metrics add it beside the domains
 
 
 @dataclass(frozen=True)
@@ -27,6 +39,8 @@ class Rule:
             raise ValueError("a rule needs a value to match")
         if not self.domain or "/" in self.domain or "/" in self.subdomain:
             raise ValueError("domain and subdomain are non-empty names without '/'")
+        if self.domain.lower() == RESERVED_DOMAIN:
+            raise ValueError(f"{RESERVED_DOMAIN!r} is the scope of every repo, not a rule domain")
 
     @property
     def key(self) -> str:

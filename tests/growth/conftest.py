@@ -44,9 +44,10 @@ def dataset_row(i, **extra):
 def hub_reachable(monkeypatch):
     """Let huggingface_hub talk to the local stand-in even if the suite runs with HF_HUB_OFFLINE=1."""
     from huggingface_hub import constants
-    try:
+
+    try:  # huggingface_hub < 1.0
         from huggingface_hub.utils import reset_sessions
-    except ImportError:  # huggingface_hub 1.x: one shared client, closed and recreated lazily
+    except ImportError:  # 1.x: one shared httpx client, closed and recreated on next use
         from huggingface_hub.utils import close_session as reset_sessions
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)

@@ -36,8 +36,8 @@ def robotics():
 def test_core_metrics_by_hand(robotics):
     # Domain repos: lerobot/base 1000, alice/ft 100, alice/pick 300, lerobot/aloha 150, erin/unused 0
     assert robotics["repos"] == 5
-    assert robotics["models"] == 2
-    assert robotics["datasets"] == 3
+    assert robotics["models"]["repos"] == 2
+    assert robotics["datasets"]["repos"] == 3
     assert robotics["downloads_total"] == 1550
     assert robotics["gini_downloads"] == pytest.approx(88 / 155)
     assert robotics["top1pct_share_downloads"] == pytest.approx(1000 / 1550)  # ceil(5%) = 1 repo
@@ -102,7 +102,8 @@ def test_concentration_of_likes_and_authors(robotics):
 
 
 def test_author_type_column_overrides_the_heuristic():
-    rows = [robot_model("lerobot/base", downloads_all=10), robot_model("jo/x", downloads_all=30)]
+    # acme-ai reads like a company (heuristic) but declares itself a user; jo declares an org.
+    rows = [robot_model("acme-ai/base", downloads_all=10), robot_model("jo/x", downloads_all=30)]
     t = table(rows).append_column("author_type", pa.array(["user", "organization"]))
     a = compute_reuse_metrics(t, domains=["robotics"])["domains"]["robotics"]["authors"]
     assert a["independent_share_downloads"] == pytest.approx(10 / 40)
@@ -200,8 +201,8 @@ def test_custom_rules_and_unknown_domain():
     rules = [Rule("ocean", "", "tag", "ocean")]
     rows = [repo("a/wave", "dataset", tags=["ocean"], downloads_all=3)]
     result = compute_reuse_metrics(table(rows), rules=rules)
-    assert list(result["domains"]) == ["ocean"]
-    with pytest.raises(UnknownDomain, match="known domains: ocean"):
+    assert list(result["domains"]) == ["hub", "ocean"]
+    with pytest.raises(UnknownDomain, match="known domains: hub, ocean"):
         compute_reuse_metrics(table(rows), rules=rules, domains=["robotics"])
 
 

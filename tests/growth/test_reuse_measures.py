@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from growth.reuse import measures
+from growth.core.reuse import measures
 
 amounts = st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=200)
 positive_amounts = amounts.filter(lambda xs: sum(xs) > 0)

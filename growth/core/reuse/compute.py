@@ -13,6 +13,7 @@ result. The definitions are in ``definitions.py`` and ``growth/REUSE.md``.
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from growth.core.developers import encode_authors, organization_rows
+from growth.core.developers import (
+    DEVELOPER_TYPES,
+    UNKNOWN_COUNTRY,
+    Organization,
+    classify_developers,
+    directory_of,
+    shares,
+)
 from growth.core.domains import DEFAULT_RULES, Rule, classify, domain_keys
 from growth.core.snapshot import SNAPSHOT_SCHEMA, SnapshotError, read_snapshot
 
@@ -45,6 +53,8 @@ NEEDED_COLUMNS = [
 OPTIONAL_COLUMNS = ["author_type", "num_parameters", "parameters", "safetensors"]
 LONG_TAIL_DOWNLOADS = 200
 TOP_LIST = 10
+HUB = "hub"  # the scope of every repo in the snapshot, beside the rule-defined domains
+REPO_TYPE_SCOPES = (("models", "model"), ("datasets", "dataset"))
 
 
 class UnknownDomain(ValueError):
@@ -122,6 +132,10 @@ class _Context:
     author: np.ndarray  # author code
     author_names: pa.Array  # name of each author code
     organization: np.ndarray  # bool per row
+    developer_type: np.ndarray  # int8 per row, index into DEVELOPER_TYPES
+    country: np.ndarray  # object per row: ISO code or "unknown"
+    basis: np.ndarray  # int8 per row, index into developers.BASES
+    downloads_30d: np.ndarray  # the Hub's rolling 30-day count, int64
     created_year: np.ndarray  # int, -1 when unknown
     tree: object
     citations: object
@@ -185,7 +199,7 @@ def _relative_adoption(
     return ram, reference
 
 
-def _build_context(history: pa.Table, rules, as_of: dt.date | None) -> _Context:
+def _build_context(history: pa.Table, rules, as_of: dt.date | None, directory=None) -> _Context:
     day = days_since_epoch(history["snapshot_date"])
     if as_of is not None:
         keep = day <= (as_of - dt.date(1970, 1, 1)).days
@@ -199,9 +213,10 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None) -> _Context:
     whole = latest_rows.size == history.num_rows
     table = history if whole else history.take(pa.array(latest_rows))
 
-    history_masks = classify(history, rules)
-    history_author, author_names = encode_authors(history)
-    history_organization = organization_rows(history, history_author, author_names)
+    history_masks = {HUB: np.ones(history.num_rows, dtype=bool), **classify(history, rules)}
+    developers = classify_developers(history, directory)
+    history_author, author_names = developers.author, developers.names
+    history_organization = developers.is_organization
 
     repo_type = pc.fill_null(table["repo_type"], "")
     is_model = pc.equal(repo_type, "model").to_numpy(zero_copy_only=False)
@@ -244,6 +259,10 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None) -> _Context:
         author=history_author[latest_rows],
         author_names=author_names,
         organization=history_organization[latest_rows],
+        developer_type=developers.type_code[latest_rows],
+        country=developers.country[latest_rows],
+        basis=developers.basis[latest_rows],
+        downloads_30d=_filled(table["downloads"]),
         created_year=created.to_numpy(zero_copy_only=False),
         tree=model_tree(table, is_model),
         citations=dataset_citations(table, is_model, is_dataset),
@@ -534,6 +553,81 @@ def _ram(ctx: _Context, models: np.ndarray) -> dict:
     }
 
 
+def _type_masks(ctx: _Context):
+    return (("models", ctx.is_model), ("datasets", ctx.is_dataset))
+
+
+def _origin_shares(ctx: _Context, rows: np.ndarray) -> dict:
+    """Country shares of 30-day downloads and developer-type shares of all-time downloads."""
+    countries = sorted({*np.unique(ctx.country[rows]).tolist(), UNKNOWN_COUNTRY})
+    return {
+        "country_share_downloads_30d": shares(
+            ctx.country[rows], ctx.downloads_30d[rows], countries
+        ),
+        "developer_type_share_downloads": shares(
+            ctx.developer_type[rows], ctx.downloads[rows], DEVELOPER_TYPES
+        ),
+    }
+
+
+def _core(ctx: _Context, mask: np.ndarray) -> dict:
+    """The ``--json`` contract's core keys over the rows of ``mask`` (one repo type)."""
+    rows = np.flatnonzero(mask)
+    models = rows[ctx.is_model[rows]]
+    datasets = rows[ctx.is_dataset[rows]]
+    downloads = measures.concentration(
+        ctx.downloads[rows], ctx.author[rows], long_tail_threshold=LONG_TAIL_DOWNLOADS
+    )
+    tree = ctx.tree
+    in_set = np.zeros(ctx.table.num_rows, dtype=bool)
+    in_set[models] = True
+    from_base = tree.from_base_models & in_set[tree.parent]
+    cites = ctx.citations
+    cited = np.zeros(ctx.table.num_rows, dtype=bool)
+    cited[cites.dataset] = True
+    return {
+        "repos": int(rows.size),
+        "downloads_total": int(ctx.downloads[rows].sum()),
+        "gini_downloads": downloads["gini"],
+        "top1pct_share_downloads": downloads["top1pct_share"],
+        "top0_01pct_share_downloads": downloads["top0_01pct_share"],
+        "share_under_200_downloads": downloads[f"share_under_{LONG_TAIL_DOWNLOADS}"],
+        "hhi_authors": downloads["hhi_authors"],
+        "derivatives_total": int(np.unique(tree.child[from_base]).size),
+        "dataset_reuse_ratio": _ratio(np.count_nonzero(cited[datasets]), datasets.size),
+        "declaration_rate": _ratio(np.count_nonzero(cites.declares[models]), models.size),
+        **_origin_shares(ctx, rows),
+    }
+
+
+def _developers(ctx: _Context, rows: np.ndarray) -> dict:
+    """Developer types and countries: shares of downloads and of new repos per created year,
+    and how each author was classified (table, author_type column, heuristic, default)."""
+    from growth.core.developers import BASES
+
+    years = ctx.created_year[rows]
+    new_repos_by_type, new_repos_by_country = {}, {}
+    countries = sorted({*np.unique(ctx.country[rows]).tolist(), UNKNOWN_COUNTRY})
+    ones = np.ones(rows.size, dtype=np.int64)
+    for year in np.unique(years[years >= 0]):
+        in_year = years == year
+        new_repos_by_type[str(int(year))] = shares(
+            ctx.developer_type[rows][in_year], ones[in_year], DEVELOPER_TYPES
+        )
+        new_repos_by_country[str(int(year))] = shares(
+            ctx.country[rows][in_year], ones[in_year], countries
+        )
+    return {
+        "type_share_of_new_repos_by_created_year": new_repos_by_type,
+        "country_share_of_new_repos_by_created_year": new_repos_by_country,
+        "classified_by": {
+            basis: int(np.count_nonzero(ctx.basis[rows] == code))
+            for code, basis in enumerate(BASES)
+        },
+        "downloads_classified_by": shares(ctx.basis[rows], ctx.downloads[rows], BASES),
+    }
+
+
 def _domain_metrics(ctx: _Context, key: str, mask: np.ndarray) -> dict:
     rows = np.flatnonzero(mask)
     models = np.flatnonzero(mask & ctx.is_model)
@@ -546,16 +640,20 @@ def _domain_metrics(ctx: _Context, key: str, mask: np.ndarray) -> dict:
     return {
         "snapshot_date": ctx.snapshot_date.isoformat(),
         "repos": int(rows.size),
-        "models": int(models.size),
-        "datasets": int(datasets.size),
         "downloads_total": int(ctx.downloads[rows].sum()),
         "gini_downloads": downloads["gini"],
         "top1pct_share_downloads": downloads["top1pct_share"],
+        "top0_01pct_share_downloads": downloads["top0_01pct_share"],
         "share_under_200_downloads": downloads[f"share_under_{LONG_TAIL_DOWNLOADS}"],
         "hhi_authors": downloads["hhi_authors"],
         "derivatives_total": derivatives["total"],
         "dataset_reuse_ratio": reuse["reuse_ratio"],
         "declaration_rate": reuse["declaration_rate"],
+        **_origin_shares(ctx, rows),
+        # The same core keys over one repo type alone (the report's concentration figures are
+        # over models).
+        **{scope: _core(ctx, mask & type_mask) for scope, type_mask in _type_masks(ctx)},
+        "developers": _developers(ctx, rows),
         "concentration": {
             "downloads": downloads,
             "likes": latest["likes"],
@@ -602,20 +700,24 @@ def compute_reuse_metrics(
     domains: list[str] | None = None,
     as_of: dt.date | None = None,
     include_citations: bool = False,
+    organizations: Iterable[Organization] | None = None,
 ) -> dict:
     """``{"snapshot_date": iso, "domains": {key: metrics}}`` for the checked snapshot table.
 
     ``include_citations`` adds ``"citations"``: a table of the model -> dataset citations that
-    touch a domain (what ``DatasetCitation`` stores).
+    touch a domain (what ``DatasetCitation`` stores). ``organizations`` is the organization
+    directory of the developer classifier (the admin table on the platform); the seed list when
+    None. The domain ``hub`` (every repo of the snapshot) comes first.
     """
     history = check_history(history)
-    keys = domain_keys(rules)
+    keys = [HUB, *domain_keys(rules)]
     if domains:
         unknown = [d for d in domains if d not in keys]
         if unknown:
             raise UnknownDomain(f"unknown domain(s) {unknown}; known domains: {', '.join(keys)}")
         keys = [k for k in keys if k in domains]
-    ctx = _build_context(history, rules, as_of)
+    directory = None if organizations is None else directory_of(organizations)
+    ctx = _build_context(history, rules, as_of, directory)
     latest = ctx.history_day == (ctx.snapshot_date - dt.date(1970, 1, 1)).days
     masks = {key: ctx.history_masks[key][latest] for key in keys}
     result = {
@@ -623,5 +725,8 @@ def compute_reuse_metrics(
         "domains": {key: _domain_metrics(ctx, key, masks[key]) for key in keys},
     }
     if include_citations:
-        result["citations"] = _citation_table(ctx, masks)
+        # The hub scope would store every citation of the Hub: only domains' ones are kept.
+        result["citations"] = _citation_table(
+            ctx, {key: mask for key, mask in masks.items() if key != HUB}
+        )
     return result
