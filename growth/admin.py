@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.db import transaction
 
-from growth.models import DomainRule, IngestRun, KnownOrganization, Snapshot
+from growth.models import DomainRule, IngestRun, KnownOrganization, RuleSetVersion, Snapshot
 
 
 def _queue_reaggregation(request):
@@ -22,8 +22,9 @@ def recompute_aggregates(modeladmin, request, queryset):
 
 @admin.register(DomainRule)
 class DomainRuleAdmin(admin.ModelAdmin):
-    list_display = ["domain", "subdomain", "field", "value", "description", "active"]
-    list_filter = ["domain", "field", "active"]
+    list_display = ["domain", "subdomain", "field", "value", "exclude", "overrides_exclusions",
+                    "description", "active"]  # fmt: skip
+    list_filter = ["domain", "subdomain", "field", "exclude", "overrides_exclusions", "active"]
     list_editable = ["active"]
     search_fields = ["domain", "subdomain", "value", "description"]
     actions = [recompute_aggregates]
@@ -34,6 +35,20 @@ class KnownOrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "kind"]
     search_fields = ["name"]
     actions = [recompute_aggregates]
+
+
+@admin.register(RuleSetVersion)
+class RuleSetVersionAdmin(admin.ModelAdmin):
+    """Every rule set the figures were computed with: the record behind "rules vN" on pages."""
+
+    list_display = ["number", "digest", "created_at"]
+    readonly_fields = ["number", "digest", "rules", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Snapshot)

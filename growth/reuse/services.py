@@ -9,10 +9,9 @@ from django.conf import settings
 from django.db import transaction
 
 from growth.core.domains import Rule
+from growth.core.reuse.compute import compute_reuse_metrics, load_history
 from growth.core.snapshot import SnapshotError
 from growth.reuse.models import DatasetCitation, ReuseMetrics
-
-from .compute import compute_reuse_metrics, load_history
 
 logger = logging.getLogger(__name__)
 

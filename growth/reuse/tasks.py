@@ -9,9 +9,9 @@ import logging
 
 from celery import shared_task
 
+from growth.core.reuse.compute import UnknownDomain
 from growth.core.snapshot import SnapshotError
 
-from .compute import UnknownDomain
 from .services import reuse_metrics_store_file, reuse_metrics_store_snapshot
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,8 @@ import datetime as dt
 from django.http import Http404
 from django.shortcuts import render
 
-from .definitions import ALL, CORE, lookup
+from growth.core.reuse.definitions import ALL, CORE, lookup
+
 from .selectors import (
     hub_snapshot_on,
     reuse_concentration_over_time,

@@ -12,9 +12,9 @@ from growth.models import (
     CategoryRank,
     DomainStat,
     HubRepo,
-    RuleSetVersion,
     MonthlyCreation,
     ReleaseCell,
+    RuleSetVersion,
     Snapshot,
     TopAuthor,
 )
