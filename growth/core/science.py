@@ -39,6 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from growth.core.rules import Rule
@@ -341,3 +342,124 @@ def format_scores(scores: dict[str, Score]) -> str:
         for repo_id in score.false_negative_ids:
             lines.append(f"    missed:         {repo_id}")
     return "\n".join(lines)
+
+
+# --- the simulator's science repos -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What repos of one sub-domain look like on the Hub: who publishes them and how they are
+    tagged. Each repo draws one tag set; models also draw a library and a pipeline tag."""
+
+    subdomain: str
+    weight: float  # share of science repos
+    organizations: tuple[str, ...]
+    model_tags: tuple[tuple[str, ...], ...]
+    dataset_tags: tuple[tuple[str, ...], ...]
+    libraries: tuple[str | None, ...] = ("transformers",)
+    pipelines: tuple[str | None, ...] = (None,)
+
+
+PROFILES: tuple[Profile, ...] = (
+    Profile("protein-structure", 0.18, ("facebook", "EvolutionaryScale", "Rostlab", "ElnaggarLab",
+            "boltz-community", "westlake-repl", "chandar-lab", "nvidia"),
+            (("esm", "fill-mask"), ("protein", "protein language model"), ("protein-folding", "protein"),
+             ("boltzgen", "protein-design")),
+            (("protein", "biology"), ("protein-structure", "pdb"), ("proteins",)),
+            ("transformers", "esm", "boltzgen", None), ("fill-mask", None, "feature-extraction")),
+    Profile("molecular-dynamics", 0.08, ("compsciencelab", "colabfit", "facebook", "microsoft",
+            "orbital-materials"),
+            (("mlip", "force-field"), ("interatomic-potential", "materials")),
+            (("molecular dynamics", "chemistry"), ("mlip",), ("md-trajectories", "protein"))),
+    Profile("drug-discovery", 0.14, ("DeepChem", "GT4SD", "recursionpharma", "google", "ibm-research"),
+            (("smiles", "chemistry"), ("molformer", "chemistry"), ("therapeutics", "drug-development")),
+            (("smiles", "molecules"), ("binding-affinity", "chemistry"), ("admet", "moleculenet"))),
+    Profile("scientific-data-analysis", 0.1, ("polymathic-ai", "MultimodalUniverse", "ctheodoris",
+            "tahoebio"),
+            (("pde", "physics", "surrogate-model"), ("single-cell", "biology")),
+            (("pde", "physics-simulation", "physics"), ("sky-survey", "astronomy"),
+             ("single-cell", "scrna-seq"))),
+    Profile("biology", 0.16, ("InstaDeepAI", "arcinstitute", "LongSafari", "zhihan1996", "songlab",
+            "multimolecule"),
+            (("esm", "DNA", "genomics"), ("hyenadna", "dna", "biology"), ("rna", "biology")),
+            (("genomics", "DNA"), ("biology", "gene-expression"))),
+    Profile("chemistry", 0.07, ("jablonkagroup", "yairschiff", "facebook"),
+            (("chemistry", "dft"), ("molecules", "selfies")),
+            (("chemistry", "molecules"), ("quantum-chemistry", "dft"))),
+    Profile("materials", 0.05, ("fairchem", "LeMaterial", "orbital-materials"),
+            (("materials", "crystal-structure"),), (("materials", "crystals"), ("catalysis",))),
+    Profile("climate", 0.08, ("ecmwf", "openclimatefix", "allenai", "microsoft", "nvidia"),
+            (("weather-forecasting", "anemoi"), ("climate", "era5")),
+            (("weather", "era5"), ("climate", "nowcasting")), ("anemoi", "fme", None)),
+    Profile("astronomy", 0.05, ("mwalmsley", "MultimodalUniverse", "Smith42"),
+            (("galaxy-zoo", "astronomy"),), (("astronomy", "galaxies"), ("exoplanets",)),
+            ("timm",), ("image-classification",)),
+    Profile("earth-science", 0.09, ("ibm-nasa-geospatial", "NASA-IMPACT", "ibm-esa-geospatial",
+            "satellogic"),
+            (("earth-observation", "remote-sensing"), ("geospatial",)),
+            (("remote-sensing", "satellite-imagery"), ("earth-observation",)),
+            ("terratorch", "torchgeo", None)),
+)  # fmt: skip
+# Look-alikes the exclusions must keep out: LLM Q&A and instruction sets with field words.
+LOOKALIKE_TAGS = (
+    ("medical", "task_categories:question-answering"),
+    ("biology", "instruction-finetuning"),
+    ("chemistry", "task_categories:text-generation"),
+    ("physics", "task_categories:multiple-choice"),
+)
+ORGANIZATION_SHARE = 0.6  # science repos from organizations (the rest: independent authors)
+TAG_SLOTS = 3
+
+
+@dataclass
+class SimulatedSignals:
+    """Per row: the extra tag slots (null = none) and overrides (null = keep the row's own)."""
+
+    science: np.ndarray  # rows given a science profile (look-alikes excluded)
+    tag_slots: list[pa.Array]
+    author: pa.Array
+    library: pa.Array
+    pipeline: pa.Array
+
+
+def simulated_signals(rng, mask: np.ndarray, repo_type: str, lookalike_share: float = 0.25):
+    """Science signals for the rows in ``mask``: a sub-domain profile's tags, organization,
+    library and pipeline, or (a ``lookalike_share`` of them) an LLM look-alike's tags."""
+    n = len(mask)
+    rows = np.flatnonzero(mask)
+    lookalike = rows[rng.random(len(rows)) < lookalike_share]
+    science_rows = np.setdiff1d(rows, lookalike)
+    weights = np.array([p.weight for p in PROFILES])
+    chosen = rng.choice(len(PROFILES), size=len(science_rows), p=weights / weights.sum())
+    slots = [[None] * n for _ in range(TAG_SLOTS)]
+    author, library, pipeline = [None] * n, [None] * n, [None] * n
+    for row, profile_index in zip(science_rows.tolist(), chosen.tolist(), strict=True):
+        profile = PROFILES[profile_index]
+        options = profile.model_tags if repo_type == "model" else profile.dataset_tags
+        tags = options[rng.integers(len(options))]
+        for slot, tag in enumerate(tags[:TAG_SLOTS]):
+            slots[slot][row] = tag
+        if rng.random() < ORGANIZATION_SHARE:
+            author[row] = profile.organizations[
+                min(int(rng.zipf(1.6)) - 1, len(profile.organizations) - 1)
+            ]
+        if repo_type == "model":
+            library[row] = profile.libraries[rng.integers(len(profile.libraries))]
+            if "esm" in tags or "molformer" in tags or "hyenadna" in tags:
+                library[row] = "transformers"
+            pipeline[row] = profile.pipelines[rng.integers(len(profile.pipelines))]
+    for row in lookalike.tolist():
+        for slot, tag in enumerate(LOOKALIKE_TAGS[rng.integers(len(LOOKALIKE_TAGS))]):
+            slots[slot][row] = tag
+        if repo_type == "model":
+            pipeline[row] = "text-generation"
+    science = np.zeros(n, dtype=bool)
+    science[science_rows] = True
+    return SimulatedSignals(
+        science=science,
+        tag_slots=[pa.array(slot, pa.string()) for slot in slots],
+        author=pa.array(author, pa.string()),
+        library=pa.array(library, pa.string()),
+        pipeline=pa.array(pipeline, pa.string()),
+    )
