@@ -3,26 +3,28 @@ organization (admin, shell or API alike) queues the recomputation of every snaps
 once the change is committed. The recomputed aggregates record the new rule-set version, so
 pages say which rules their figures come from (and "recomputing" until then)."""
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from growth.models import DomainRule, KnownOrganization
 
 
+def _send_recompute():
+    from growth.tasks import reaggregate
+
+    reaggregate.apply_async(queue="hub")
+
+
 def queue_recompute() -> bool:
-    """Queue one recomputation per transaction, however many rows it changed (list_editable)."""
-    if getattr(connection, "_growth_recompute_queued", False):
+    """Queue one recomputation per transaction, however many rows it changed (list_editable).
+
+    Nothing is queued if the transaction rolls back (Django drops its on-commit callbacks).
+    """
+    pending = transaction.get_connection().run_on_commit
+    if any(entry[1] is _send_recompute for entry in pending):
         return False
-    connection._growth_recompute_queued = True
-
-    def send():
-        connection._growth_recompute_queued = False
-        from growth.tasks import reaggregate
-
-        reaggregate.apply_async(queue="hub")
-
-    transaction.on_commit(send)
+    transaction.on_commit(_send_recompute)
     return True
 
 
