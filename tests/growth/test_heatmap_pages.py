@@ -72,7 +72,7 @@ def test_heatmap_json_export_and_api_agree(client, simulated):
 
 
 @pytest.mark.parametrize(
-    "query, message",
+    ("query", "message"),
     [("?domain=alchemy", "unknown domain"), ("?domain=science&months=7", "months must be one of")],
 )
 def test_heatmap_bad_input_says_what_is_wrong(client, simulated, query, message):
