@@ -132,3 +132,14 @@ def test_admin_refuses_a_rule_that_both_excludes_and_overrides(admin_client):
     assert response.status_code == 200
     assert "cannot also override exclusions" in response.content.decode()
     assert not DomainRule.objects.filter(value="x").exists()
+
+
+def test_precision_command_reports_active_rules_and_fails_when_they_are_loose():
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command("science_precision", stdout=out)
+    assert "science/protein-structure" in out.getvalue() and "precision" in out.getvalue()
+    DomainRule.objects.filter(domain="science", exclude=True).update(active=False)
+    with pytest.raises(CommandError, match="precision below 0.9"):
+        call_command("science_precision", stdout=io.StringIO())
