@@ -10,12 +10,12 @@ def _queue_reaggregation(request):
     transaction.on_commit(lambda: reaggregate.apply_async(queue="hub"))
     messages.info(
         request,
-        "Aggregates of every snapshot are being recomputed with the active rules and "
-        "organizations (queue 'hub'); pages show the new numbers when it finishes.",
+        "Growth aggregates and reuse metrics of every snapshot are being recomputed with the "
+        "active rules and organizations (queue 'hub'); pages show the new numbers when it finishes.",
     )
 
 
-@admin.action(description="Recompute every snapshot's aggregates with the active rules")
+@admin.action(description="Recompute every snapshot's growth aggregates and reuse metrics")
 def recompute_aggregates(modeladmin, request, queryset):
     _queue_reaggregation(request)
 
@@ -32,8 +32,10 @@ class DomainRuleAdmin(admin.ModelAdmin):
 
 @admin.register(KnownOrganization)
 class KnownOrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind"]
-    search_fields = ["name"]
+    list_display = ["name", "kind", "country", "source"]
+    list_filter = ["kind", "country"]
+    list_editable = ["kind", "country"]
+    search_fields = ["name", "country", "source"]
     actions = [recompute_aggregates]
 
 

@@ -16,6 +16,7 @@ The Hub keeps no history, so every trend comes from our own dated snapshots:
 
 from django.db import models
 
+from growth.core.developers import DEVELOPER_TYPES
 from growth.core.domains import FIELDS
 
 REPO_TYPES = (("dataset", "dataset"), ("model", "model"))
@@ -83,21 +84,52 @@ class RuleSetVersion(models.Model):
 
 
 class KnownOrganization(models.Model):
-    """A Hub namespace known to be an organization (company, lab, university, project).
+    """The organization directory: a Hub namespace, its developer type and country of origin.
 
-    The Hub listing does not say whether an author is a user or an organization, so we keep
-    this editable list; every other author counts as an independent author. Live ingestion
-    adds namespaces that the Hub reports as organizations when it can.
+    The Hub listing says neither whether an author is a company, a lab or a person, nor where it
+    is based, so this admin-editable table says it, with its source. It is the first rule of
+    the one developer classifier (``growth.core.developers``) that growth and reuse both use;
+    namespaces not listed fall back to a recorded name heuristic, then to "independent".
     """
 
-    name = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=40, blank=True, default="")  # industry, academic, ...
+    name = models.CharField(max_length=200, unique=True, help_text="Hub namespace (any case)")
+    kind = models.CharField(
+        "developer type",
+        max_length=40,
+        choices=[(t, t) for t in DEVELOPER_TYPES],
+        default="industry",
+    )
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        default="",
+        help_text="Country of origin, ISO 3166-1 alpha-2 (e.g. CN, US); blank when unknown. "
+        "Not the Hub's region: tags, which are storage regions.",
+    )
+    source = models.CharField(
+        max_length=300, blank=True, default="", help_text="Where the type and country come from"
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        self.country = self.country.strip().upper()
+        try:
+            self.as_organization()
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def as_organization(self):
+        """This row as the core classifier's ``Organization`` (raises ValueError if invalid)."""
+        from growth.core.developers import Organization
+
+        return Organization(self.name, self.kind, self.country.upper(), self.source)
 
 
 class Snapshot(models.Model):

@@ -11,12 +11,14 @@ Definitions (also on the page and in growth/README.md):
   ``task_categories:<x>`` tags; models: pipeline tags), not counting the domain's own categories.
 """
 
+import logging
 from collections import defaultdict
 from datetime import date
 
 from django.db.models import Q
 
 from growth.core.aggregate import HUB_KEY
+from growth.core.developers import Organization
 from growth.core.domains import DEFAULT_RULES, Rule, domain_keys, rules_digest
 from growth.models import (
     CategoryRank,
@@ -30,6 +32,8 @@ from growth.models import (
     Snapshot,
     TopAuthor,
 )
+
+log = logging.getLogger(__name__)
 
 PERIODS = ("month", "quarter", "year")
 REPO_TYPE_NAMES = ("dataset", "model")
@@ -53,8 +57,17 @@ def active_rules() -> list[Rule]:
     return rules or list(DEFAULT_RULES)
 
 
-def organization_names() -> set[str]:
-    return {name.lower() for name in KnownOrganization.objects.values_list("name", flat=True)}
+def organization_directory() -> list[Organization]:
+    """The admin's organization table as rows of the one developer classifier
+    (``growth.core.developers``), used by growth and reuse alike. A row the classifier would
+    refuse (an unknown type, a country that is not a 2-letter code) is skipped and logged."""
+    rows = []
+    for org in KnownOrganization.objects.all():
+        try:
+            rows.append(org.as_organization())
+        except ValueError as exc:
+            log.warning("organization directory: %s (row skipped)", exc)
+    return rows
 
 
 def rules_by_key(rules: list[Rule] | None = None) -> dict[str, list[Rule]]:

@@ -34,11 +34,17 @@ def run_hub_ingest(run_id: int) -> str:
 
 @shared_task(name="growth.reaggregate", acks_late=True)
 def reaggregate(snapshot_id: int | None = None) -> int:
-    """Recompute aggregates of one snapshot, or of all of them (after a rule change)."""
+    """Recompute growth aggregates and reuse metrics of one snapshot, or of all of them (after
+    a rule or organization change): both read the same rules and the same classifier."""
+    from growth.reuse.services import reuse_metrics_recompute
+
     if snapshot_id is not None:
         services.aggregate_snapshot(snapshot_id)
+        reuse_metrics_recompute([snapshot_id])
         return 1
-    return services.reaggregate_all()
+    count = services.reaggregate_all()
+    reuse_metrics_recompute()
+    return count
 
 
 # The reuse metrics task (issue 6) lives in growth.reuse; importing it here registers it.

@@ -20,12 +20,14 @@ Everything the pages show is derived from these few aggregates, stored per snaps
 The whole Hub is stored as the pseudo-domain ``HUB_KEY`` so shares are a division away.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from growth.core.developers import Organization, classify_developers, directory_of
 from growth.core.domains import Rule, classify
 
 HUB_KEY = "_hub"
@@ -232,12 +234,14 @@ def _release_cells(domain, mask, is_model, months, author_codes, author_names, i
 def aggregate(
     table: pa.Table,
     rules: list[Rule],
-    organizations: set[str] = frozenset(),
+    organizations: Iterable[Organization] | None = None,
     previous: pa.Table | None = None,
 ) -> Aggregates:
     """All aggregates of one snapshot. ``previous`` is the earlier snapshot (for download deltas).
 
-    ``organizations`` holds lower-cased author names known to be organizations.
+    ``organizations`` is the organization directory of the one developer classifier
+    (``growth.core.developers``, the same as the reuse metrics use); the seed list when None.
+    An author is an organization when the classifier types it anything but independent.
     """
     result = Aggregates()
     masks = {HUB_KEY: np.ones(table.num_rows, dtype=bool), **classify(table, rules)}
@@ -258,8 +262,11 @@ def aggregate(
     authors = _encode(pc.fill_null(table["author"].cast(pa.string()), ""))
     author_names = authors.dictionary.to_pylist()
     author_codes = authors.indices.to_numpy(zero_copy_only=False)
-    lowered = {o.lower() for o in organizations}
-    is_org = np.array([name.lower() in lowered for name in author_names], dtype=bool)
+    developers = classify_developers(
+        table, None if organizations is None else directory_of(organizations)
+    )
+    is_org = np.zeros(len(author_names), dtype=bool)
+    is_org[author_codes] = developers.is_organization
     named = np.array([bool(name) for name in author_names], dtype=bool)
 
     for domain, domain_mask in masks.items():

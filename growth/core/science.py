@@ -210,21 +210,28 @@ SCIENCE_RULES: tuple[Rule, ...] = (
             "earth observation foundation-model teams"),
 )  # fmt: skip
 
-# Organizations that publish science on the Hub, with their kind (seeded into the admin's list of
-# known organizations so they count as organizations on the heatmap and in the top lists).
-SCIENCE_ORGANIZATIONS = [
-    ("hugging-science", "project"), ("EvolutionaryScale", "industry"), ("Rostlab", "academic"),
-    ("ElnaggarLab", "academic"), ("boltz-community", "project"), ("colabfit", "project"),
-    ("compsciencelab", "academic"), ("DeepChem", "project"), ("GT4SD", "project"),
-    ("recursionpharma", "industry"), ("polymathic-ai", "nonprofit"),
-    ("MultimodalUniverse", "project"), ("InstaDeepAI", "industry"), ("arcinstitute", "nonprofit"),
-    ("LongSafari", "academic"), ("zhihan1996", "academic"), ("ctheodoris", "academic"),
-    ("songlab", "academic"), ("multimolecule", "project"), ("fairchem", "industry"),
-    ("orbital-materials", "industry"), ("ecmwf", "government"), ("openclimatefix", "nonprofit"),
-    ("mwalmsley", "academic"), ("UniverseTBD", "project"), ("ibm-nasa-geospatial", "industry"),
-    ("NASA-IMPACT", "government"), ("ibm-esa-geospatial", "industry"), ("microsoft", "industry"),
-    ("facebook", "industry"), ("google", "industry"), ("nvidia", "industry"),
-    ("genbio-ai", "industry"), ("chandar-lab", "academic"), ("westlake-repl", "academic"),
+# Organizations that publish science on the Hub (seeded into the admin's organization table,
+# where they are not already, so they count as organizations on the heatmap and in the top lists;
+# ECMWF is intergovernmental, hence no country).
+SEED_SOURCE = "science seed list: the organization's Hub page and institutional pages"
+SCIENCE_ORGANIZATIONS = [  # (namespace, developer type, country)
+    ("hugging-science", "industry", "US"), ("EvolutionaryScale", "industry", "US"),
+    ("Rostlab", "academic", "DE"), ("ElnaggarLab", "academic", "DE"),
+    ("boltz-community", "academic", "US"), ("colabfit", "academic", "US"),
+    ("compsciencelab", "academic", "ES"), ("DeepChem", "non-profit", "US"),
+    ("GT4SD", "industry", "CH"), ("recursionpharma", "industry", "US"),
+    ("polymathic-ai", "non-profit", "US"), ("MultimodalUniverse", "academic", ""),
+    ("InstaDeepAI", "industry", "GB"), ("arcinstitute", "non-profit", "US"),
+    ("LongSafari", "academic", "US"), ("zhihan1996", "academic", "US"),
+    ("ctheodoris", "academic", "US"), ("songlab", "academic", "US"),
+    ("multimolecule", "non-profit", ""), ("fairchem", "industry", "US"),
+    ("orbital-materials", "industry", "GB"), ("ecmwf", "government", ""),
+    ("openclimatefix", "non-profit", "GB"), ("mwalmsley", "academic", "CA"),
+    ("UniverseTBD", "academic", ""), ("ibm-nasa-geospatial", "industry", "US"),
+    ("NASA-IMPACT", "government", "US"), ("ibm-esa-geospatial", "industry", ""),
+    ("genbio-ai", "industry", "US"), ("chandar-lab", "academic", "CA"),
+    ("westlake-repl", "academic", "CN"), ("tahoebio", "industry", "US"),
+    ("LeMaterial", "non-profit", ""), ("satellogic", "industry", "US"),
 ]  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """Stored reuse metrics, so the pages render without recomputing (issue 6).
 
-One ``ReuseMetrics`` row per (snapshot_date, domain) holds that domain's metrics as JSON, exactly
+One ``ReuseMetrics`` row per snapshot (date and source: live crawl, imported file or
+simulated, as ``growth.models.Snapshot`` is keyed) and domain holds that domain's metrics as JSON, exactly
 what ``growth.core.reuse.compute`` returns minus the history series (those are rebuilt from the rows
 of earlier dates). ``DatasetCitation`` keeps, per snapshot, which Hub models cite which datasets,
 for the "models citing this dataset" list on dataset pages.
@@ -13,8 +14,20 @@ from django.db import models
 __all__ = ["DatasetCitation", "ReuseMetrics"]
 
 
+SOURCES = [("live", "live Hub crawl"), ("import", "imported snapshot file"),
+           ("simulated", "simulated (synthetic data)")]  # fmt: skip
+# When a date has several snapshots, pages show the first of these that exists.
+SOURCE_PREFERENCE = ("live", "import", "simulated")
+
+
 class ReuseMetrics(models.Model):
     snapshot_date = models.DateField()
+    snapshot_source = models.CharField(
+        max_length=20,
+        choices=SOURCES,
+        default="import",
+        help_text="Which snapshot of the date: a simulated and a real one never share a row",
+    )
     domain = models.CharField(
         max_length=200, help_text="Domain key, e.g. robotics or science/biology"
     )
@@ -26,7 +39,8 @@ class ReuseMetrics(models.Model):
         ordering = ["domain", "snapshot_date"]
         constraints = [
             models.UniqueConstraint(
-                fields=["snapshot_date", "domain"], name="reuse_metrics_one_per_date_domain"
+                fields=["snapshot_date", "snapshot_source", "domain"],
+                name="reuse_metrics_one_per_snapshot_domain",
             )
         ]
         indexes = [
@@ -42,6 +56,7 @@ class DatasetCitation(models.Model):
     """A Hub model that declares a dataset (``dataset:<id>`` tag) in one snapshot."""
 
     snapshot_date = models.DateField()
+    snapshot_source = models.CharField(max_length=20, choices=SOURCES, default="import")
     dataset_id = models.CharField(max_length=300)
     dataset_author = models.CharField(max_length=200, blank=True)
     model_id = models.CharField(max_length=300)
@@ -56,8 +71,8 @@ class DatasetCitation(models.Model):
         ordering = ["-downloads_all_time", "model_id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["snapshot_date", "dataset_id", "model_id"],
-                name="dataset_citation_once_per_snapshot",
+                fields=["snapshot_date", "snapshot_source", "dataset_id", "model_id"],
+                name="dataset_citation_once_per_snapshot_source",
             )
         ]
         indexes = [

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 
 from growth.core.domains import Rule
-from growth.core.reuse.compute import compute_reuse_metrics, load_history
+from growth.core.reuse.compute import NEEDED_COLUMNS, compute_reuse_metrics, load_history
 from growth.core.snapshot import SnapshotError
 from growth.reuse.models import DatasetCitation, ReuseMetrics
 
@@ -47,17 +47,50 @@ def _storable(metrics: dict) -> dict:
     return stored
 
 
+def organization_directory():
+    """The admin's organization table, for the one developer classifier."""
+    from growth.selectors import organization_directory as directory
+
+    return directory()
+
+
+def file_source(path) -> str:
+    """``simulated`` for a file ``simulate_hub`` wrote (its parquet metadata says so), else
+    ``import``: the snapshot source its reuse rows are stored under."""
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except Exception:  # load_history reports unreadable files precisely
+        return "import"
+    return "simulated" if metadata.get(b"growth.simulated") == b"true" else "import"
+
+
 def reuse_metrics_store(
-    snapshot_date: dt.date, table: pa.Table, *, rules=None, source: str = ""
+    snapshot_date: dt.date,
+    table: pa.Table,
+    *,
+    rules=None,
+    source: str = "",
+    snapshot_source: str = "import",
 ) -> list[ReuseMetrics]:
     """Compute every domain's metrics for ``snapshot_date`` from ``table`` and store them.
 
     ``table`` is a snapshot table holding that date (and possibly earlier ones, used for the
-    adoption metrics). ``rules`` default to ``domain_rules()``. Idempotent: the rows and citations of that date are replaced, and domains
-    that the rules no longer define are removed for that date.
+    adoption metrics). ``rules`` default to ``domain_rules()``, organizations to the admin's
+    directory. ``snapshot_source`` (live, import, simulated) keys the rows with the date, as
+    ``Snapshot`` is keyed: two snapshots of one day never overwrite each other. Idempotent: the
+    rows and citations of that snapshot are replaced, and domains that the rules no longer
+    define are removed for it.
     """
     rules = domain_rules() if rules is None else rules
-    result = compute_reuse_metrics(table, rules, as_of=snapshot_date, include_citations=True)
+    result = compute_reuse_metrics(
+        table,
+        rules,
+        as_of=snapshot_date,
+        include_citations=True,
+        organizations=organization_directory(),
+    )
     if result["snapshot_date"] != snapshot_date.isoformat():
         raise SnapshotError(
             f"{source or 'snapshot'}: no rows for {snapshot_date.isoformat()} "
@@ -69,16 +102,18 @@ def reuse_metrics_store(
         for domain, metrics in result["domains"].items():
             row, _ = ReuseMetrics.objects.update_or_create(
                 snapshot_date=snapshot_date,
+                snapshot_source=snapshot_source,
                 domain=domain,
                 defaults={"metrics": _storable(metrics), "source": str(source)[:500]},
             )
             rows.append(row)
-        ReuseMetrics.objects.filter(snapshot_date=snapshot_date).exclude(
+        this_snapshot = {"snapshot_date": snapshot_date, "snapshot_source": snapshot_source}
+        ReuseMetrics.objects.filter(**this_snapshot).exclude(
             domain__in=list(result["domains"])
         ).delete()
-        DatasetCitation.objects.filter(snapshot_date=snapshot_date).delete()
+        DatasetCitation.objects.filter(**this_snapshot).delete()
         DatasetCitation.objects.bulk_create(
-            (DatasetCitation(snapshot_date=snapshot_date, **c) for c in citations),
+            (DatasetCitation(**this_snapshot, **c) for c in citations),
             batch_size=CITATION_BATCH,
         )
     logger.info(
@@ -113,19 +148,63 @@ def reuse_metrics_store_file(
     else:
         wanted = dates[-1:]
     rules = domain_rules() if rules is None else rules
+    kind = file_source(path)
+    from growth.models import Snapshot
+
     for date in wanted:
-        reuse_metrics_store(date, table, rules=rules, source=str(path))
+        # A file imported with --simulated (no metadata) is simulated too.
+        imported_simulated = Snapshot.objects.filter(
+            taken_on=date, label=str(path), simulated=True
+        ).exists()
+        source = "simulated" if imported_simulated else kind
+        reuse_metrics_store(date, table, rules=rules, source=str(path), snapshot_source=source)
     return wanted
 
 
 def reuse_metrics_store_snapshot(snapshot_id: int) -> list[dt.date]:
     """Store the metrics of a snapshot held in the database (a live crawl has no file)."""
     from growth.models import Snapshot
-    from growth.services import snapshot_table
 
     snapshot = Snapshot.objects.get(pk=snapshot_id)
-    reuse_metrics_store(snapshot.taken_on, snapshot_table(snapshot_id), source=str(snapshot))
+    table = snapshot_history(snapshot)
+    reuse_metrics_store(
+        snapshot.taken_on, table, source=str(snapshot), snapshot_source=snapshot.source
+    )
     return [snapshot.taken_on]
+
+
+def reuse_metrics_recompute(snapshot_ids: list[int] | None = None) -> list[dt.date]:
+    """Recompute the stored reuse metrics of these snapshots (default: every ready one that
+    still has rows or history), oldest first, with the rules and organizations in force."""
+    from growth.core import history
+    from growth.models import Snapshot
+    from growth.services.history import history_root
+
+    snapshots = Snapshot.objects.filter(status=Snapshot.Status.READY).order_by("taken_on", "id")
+    if snapshot_ids is not None:
+        snapshots = snapshots.filter(pk__in=snapshot_ids)
+    done = []
+    for snapshot in snapshots:
+        kind = "simulated" if snapshot.simulated else "real"
+        if snapshot.rows_pruned and snapshot.taken_on not in history.days(history_root(), kind):
+            logger.info("reuse of %s not recomputed: no rows and no history left", snapshot)
+            continue
+        done += reuse_metrics_store_snapshot(snapshot.pk)
+    return done
+
+
+def snapshot_history(snapshot) -> pa.Table:
+    """The snapshot's day and every earlier day of its kind, from the columnar history, so the
+    time metrics (daily downloads, half-life, age-matched RAM) see the whole history. A
+    snapshot missing from the history (stored before it existed) is read from its rows."""
+    from growth.services import snapshot_table
+    from growth.services.history import read_history
+
+    history = read_history(snapshot, columns=NEEDED_COLUMNS)
+    if snapshot.taken_on not in set(history["snapshot_date"].to_pylist()):
+        own = snapshot_table(snapshot.pk).select(NEEDED_COLUMNS)
+        history = pa.concat_tables([history, own.cast(history.schema)])
+    return history
 
 
 def reuse_metrics_schedule(

@@ -59,7 +59,7 @@ def previous_snapshot(snapshot: Snapshot) -> Snapshot | None:
 def store_aggregates(snapshot: Snapshot, table: pa.Table, previous_table=None, previous=None):
     """Compute a snapshot's aggregates with the active rules and replace the stored ones."""
     rules = selectors.active_rules()
-    result = aggregate(table, rules, selectors.organization_names(), previous=previous_table)
+    result = aggregate(table, rules, selectors.organization_directory(), previous=previous_table)
     snapshot.rules_version = rule_version(rules)
     for model in (MonthlyCreation, DomainStat, CategoryRank, TopAuthor, ReleaseCell):
         model.objects.filter(snapshot=snapshot).delete()

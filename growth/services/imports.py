@@ -15,6 +15,7 @@ from growth.core.snapshot import REQUIRED_COLUMNS, SNAPSHOT_SCHEMA, SnapshotErro
 from growth.models import HubRepo, Snapshot
 
 from .aggregates import previous_snapshot, store_aggregates
+from .history import record_history
 from .repo_rows import read_repo_rows, write_repo_rows
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ def import_snapshot_file(
                     previous.pk, ["repo_type", "id", "downloadsAllTime"]
                 )
         store_aggregates(snapshot, day, previous_table, previous)
+        record_history(snapshot, day)
         report(
             f"{taken_on}: {day.num_rows} repos imported as snapshot {snapshot.pk}"
             f"{' (simulated)' if simulated else ''} in {time.perf_counter() - started:.1f}s"
@@ -121,10 +123,12 @@ def import_snapshot_file(
         previous_table, previous = day.select(["repo_type", "id", "downloadsAllTime"]), snapshot
         snapshots.append(snapshot)
     if snapshots:
-        # Reuse metrics (issue 6) of every date in the file, in the background.
+        # Reuse metrics of every date in the file, in the background, from the stored history
+        # (earlier imports and crawls included), exactly as for a live crawl.
         from growth.reuse.services import reuse_metrics_schedule
 
-        reuse_metrics_schedule(path=path, all_dates=True)
+        for snapshot in snapshots:
+            reuse_metrics_schedule(snapshot_id=snapshot.pk)
     return snapshots
 
 

@@ -16,7 +16,8 @@ from growth.core.snapshot import SNAPSHOT_SCHEMA
 from growth.models import HubRepo, IngestRun, Snapshot
 
 from .aggregates import aggregate_snapshot
-from .repo_rows import _db_columns
+from .history import record_history
+from .repo_rows import _db_columns, snapshot_table
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ def run_live_ingest(
         )
         raise
     aggregate_snapshot(run.snapshot_id)
+    record_history(run.snapshot, snapshot_table(run.snapshot_id))
     from growth.reuse.services import reuse_metrics_schedule
 
     reuse_metrics_schedule(snapshot_id=run.snapshot_id)

@@ -41,19 +41,27 @@ def dataset_row(i, **extra):
 
 
 @pytest.fixture(autouse=True)
+def fresh_snapshot_history():
+    """Each test starts with an empty columnar snapshot history. The directory is cleared, not
+    redirected: the session's Celery worker (another process) reads the same setting."""
+    import shutil
+
+    from growth.services.history import history_root
+
+    shutil.rmtree(history_root(), ignore_errors=True)
+    return
+
+
+@pytest.fixture(autouse=True)
 def hub_reachable(monkeypatch):
     """Let huggingface_hub talk to the local stand-in even if the suite runs with HF_HUB_OFFLINE=1."""
     from huggingface_hub import constants
-
-    try:  # huggingface_hub < 1.0
-        from huggingface_hub.utils import reset_sessions
-    except ImportError:  # 1.x: one shared httpx client, closed and recreated on next use
-        from huggingface_hub.utils import close_session as reset_sessions
+    from huggingface_hub.utils import close_session
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    reset_sessions()
+    close_session()
     yield
-    reset_sessions()
+    close_session()
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ def hub_metrics():
 
 def test_hub_is_every_repo_and_splits_by_type(hub_metrics):
     hub = hub_metrics["hub"]
-    assert list(hub_metrics)[0] == "hub"
+    assert next(iter(hub_metrics)) == "hub"
     assert hub["repos"] == 8
     assert hub["models"]["repos"] == 7 and hub["datasets"]["repos"] == 1
     assert hub["downloads_total"] == 2000

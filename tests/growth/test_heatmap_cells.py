@@ -5,6 +5,7 @@ import datetime as dt
 import pyarrow as pa
 
 from growth.core.aggregate import HEATMAP_ORGANIZATIONS, aggregate
+from growth.core.developers import Organization
 from growth.core.domains import DEFAULT_RULES
 
 
@@ -50,7 +51,11 @@ def test_cells_count_models_and_datasets_per_organization_and_month():
             ("model", "Qwen", "2025-01-01", ["text-generation"]),  # not science
         ]
     )
-    result = aggregate(table, list(DEFAULT_RULES), organizations={"rostlab", "ecmwf", "qwen"})
+    result = aggregate(
+        table,
+        list(DEFAULT_RULES),
+        organizations=[Organization(n, "academic") for n in ("Rostlab", "ecmwf", "Qwen")],
+    )
     assert cells(result, "science") == [
         ("Rostlab", "2025-01-01", 2, 1),
         ("Rostlab", "2025-03-01", 0, 1),
@@ -69,7 +74,7 @@ def test_only_the_top_organizations_by_releases_are_kept():
         for _ in range(org + 1):  # org k releases k + 1 repos
             specs.append(("dataset", f"org{org:02d}", "2025-06-10", ["genomics"]))
     table = rows(specs)
-    orgs = {f"org{k:02d}" for k in range(HEATMAP_ORGANIZATIONS + 5)}
+    orgs = [Organization(f"org{k:02d}", "industry") for k in range(HEATMAP_ORGANIZATIONS + 5)]
     result = aggregate(table, list(DEFAULT_RULES), organizations=orgs)
     kept = {c["author"] for c in result.releases if c["domain"] == "science/biology"}
     assert len(kept) == HEATMAP_ORGANIZATIONS

@@ -67,6 +67,39 @@ def test_json_contract(snapshot_file):
     assert payload["domains"]["science/physics"]["gini_downloads"] is None
 
 
+NEW_KEYS = {"top0_01pct_share_downloads", "country_share_downloads_30d",
+            "developer_type_share_downloads"}  # fmt: skip
+
+
+def test_new_keys_in_a_bare_environment(snapshot_file):
+    """A fresh checkout, no environment variable at all: hub, models/datasets, origins."""
+    bare = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "reuse_metrics", "--snapshot", snapshot_file, "--json"],
+        cwd=REPO, env=bare, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    domains = json.loads(result.stdout)["domains"]
+    assert next(iter(domains)) == "hub"
+    hub = domains["hub"]
+    assert hub["repos"] == 4 and hub["downloads_total"] == 1420
+    for name, scope in domains.items():
+        assert set(scope) >= CORE_KEYS | NEW_KEYS, name
+        for sub in ("models", "datasets"):
+            assert set(scope[sub]) >= CORE_KEYS | NEW_KEYS, (name, sub)
+        assert scope["models"]["repos"] + scope["datasets"]["repos"] == scope["repos"]
+    assert hub["models"]["repos"] == 3 and hub["datasets"]["repos"] == 1
+    # ceil(0.01% of 4) = 1: lerobot/base's 1000 of 1420 (of 1120 among models).
+    assert hub["top0_01pct_share_downloads"] == pytest.approx(1000 / 1420)
+    assert hub["models"]["top0_01pct_share_downloads"] == pytest.approx(1000 / 1120)
+    # 30-day downloads equal all-time here: lerobot (seed table: US) 1000 of 1420.
+    assert hub["country_share_downloads_30d"] == pytest.approx(
+        {"US": 1000 / 1420, "unknown": 420 / 1420}
+    )
+    assert sum(hub["developer_type_share_downloads"].values()) == pytest.approx(1)
+    assert hub["developer_type_share_downloads"]["industry"] == pytest.approx(1000 / 1420)
+
+
 def test_domain_filter(snapshot_file):
     result = run("--snapshot", snapshot_file, "--domain", "science/biology", "--json")
     assert result.returncode == 0, result.stderr

@@ -55,7 +55,7 @@ def test_store_is_idempotent_and_keeps_one_row_per_date_and_domain():
 
     date, domains = reuse_metrics_by_domain()
     assert date == D1
-    assert list(domains)[:2] == ["robotics", "robotics/lerobot"]
+    assert list(domains)[:3] == ["hub", "robotics", "robotics/lerobot"]
     robotics = domains["robotics"]
     assert robotics["downloads_total"] == 2 * (1000 + 100 + 300) + 5
     assert "over_time" not in robotics["concentration"]  # rebuilt from the rows of each date
