@@ -141,5 +141,5 @@ def test_precision_command_reports_active_rules_and_fails_when_they_are_loose():
     call_command("science_precision", stdout=out)
     assert "science/protein-structure" in out.getvalue() and "precision" in out.getvalue()
     DomainRule.objects.filter(domain="science", exclude=True).update(active=False)
-    with pytest.raises(CommandError, match="precision below 0.9"):
+    with pytest.raises(CommandError, match=r"precision below 0\.9"):
         call_command("science_precision", stdout=io.StringIO())
