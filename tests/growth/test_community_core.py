@@ -16,7 +16,10 @@ def test_projects_count_distinct_contributors_and_the_people_they_share():
     poly = projects[0]
     assert (poly.contributors, poly.commits) == (3, 9)
     assert poly.top_contributors[0] == ("ann", 6)
-    assert poly.repos[0] == ("dataset", "polymathic-ai/the_well", 2)
+    assert poly.repos == [  # most contributors first, then by id
+        ("model", "polymathic-ai/aion-base", 2),
+        ("dataset", "polymathic-ai/the_well", 2),
+    ]
     assert poly.shared_with == [("MultimodalUniverse", 1)]  # cy commits to both
     assert projects[1].shared_with == [("polymathic-ai", 1)]
     assert projects[2].shared_with == []
