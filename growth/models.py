@@ -333,5 +333,30 @@ class ReleaseCell(models.Model):
         return f"{self.domain}: {self.author} {self.month:%Y-%m}"
 
 
+class RepoContributors(models.Model):
+    """Commit authors of one repo, from its commit history on the Hub: the evidence behind the
+    community projects (``growth.core.community``). One row per repo scanned for a domain."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="contributors")
+    domain = models.CharField(max_length=130)
+    project = models.CharField(max_length=200)  # the organization namespace
+    repo_type = models.CharField(max_length=8, choices=REPO_TYPES)
+    repo_id = models.CharField(max_length=300)
+    authors = models.JSONField(default=dict)  # commit author -> commits
+    error = models.TextField(blank=True, default="")  # why the history could not be read
+    fetched_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "domain", "repo_type", "repo_id"],
+                name="growth_contributors_once_per_repo",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.repo_type} {self.repo_id}: {len(self.authors)} contributors"
+
+
 # The reuse metrics' models (issue 6) live in their own module.
 from growth.reuse.models import *  # noqa: E402, F403

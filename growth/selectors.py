@@ -446,6 +446,27 @@ def heatmap_grid(snapshot: Snapshot, domain: str, window: int = 24) -> dict:
     return {"months": labels, "rows": grid, "largest": largest, "window": window}
 
 
+# --- community projects --------------------------------------------------------------------------
+
+
+def community(snapshot: Snapshot, domain: str) -> dict:
+    """Community projects of a domain from the stored commit histories (``RepoContributors``)."""
+    from growth.core.community import RepoCommits, community_projects
+    from growth.models import RepoContributors
+
+    rows = list(RepoContributors.objects.filter(snapshot=snapshot, domain=domain))
+    read = [r for r in rows if not r.error]
+    return {
+        "projects": community_projects(
+            RepoCommits(r.project, r.repo_type, r.repo_id, r.authors) for r in read
+        ),
+        "repos_read": len(read),
+        "failures": [r for r in rows if r.error],
+        "fetched_from": min((r.fetched_at for r in rows), default=None),
+        "fetched_to": max((r.fetched_at for r in rows), default=None),
+    }
+
+
 def chart_rows(snapshot: Snapshot, key: str, chart: str, repo_type: str, period: str) -> list:
     """Every chart's data by name: what the page draws, the exports and the API all use this."""
     if chart == "creations":

@@ -47,5 +47,13 @@ def reaggregate(snapshot_id: int | None = None) -> int:
     return count
 
 
+@shared_task(name="growth.scan_community", acks_late=True, time_limit=4 * 60 * 60)
+def scan_community(snapshot_id: int, domain: str = "science") -> dict:
+    """Read the commit histories behind the community projects (resumable: skips what is done)."""
+    from growth.services.community import scan_contributors
+
+    return scan_contributors(snapshot_id, domain)
+
+
 # The reuse metrics task (issue 6) lives in growth.reuse; importing it here registers it.
 from growth.reuse.tasks import reuse_metrics_compute  # noqa: E402, F401

@@ -185,6 +185,29 @@ def heatmap(request):
 
 
 @require_GET
+def community(request):
+    """Community projects: the domain's organizations ranked by distinct commit authors."""
+    params = request.GET.copy()
+    params.setdefault("domain", "science")
+    query = ChartQuery(params)
+    if query.snapshot is None:
+        return render(request, "growth/index.html", {"snapshot": None}, status=404)
+    if query.errors:
+        return render(request, "growth/error.html", {"errors": query.errors}, status=400)
+    rules = selectors.rules_by_key()
+    context = {
+        "key": query.key,
+        "parent": query.key.split("/")[0],
+        "keys": list(rules),
+        "query": query,
+        "snapshot": query.snapshot,
+        "snapshots": selectors.ready_snapshots()[:50],
+        "community": selectors.community(query.snapshot, query.key),
+    }
+    return render(request, "growth/community.html", context)
+
+
+@require_GET
 def export(request, chart: str, fmt: str):
     if chart not in selectors.CHARTS or fmt not in ("csv", "json"):
         raise Http404(f"no export {chart}.{fmt}: charts are {selectors.CHARTS}, formats csv, json")

@@ -136,5 +136,44 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.CreateModel(
+            name="RepoContributors",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("domain", models.CharField(max_length=130)),
+                ("project", models.CharField(max_length=200)),
+                (
+                    "repo_type",
+                    models.CharField(
+                        choices=[("dataset", "dataset"), ("model", "model")], max_length=8
+                    ),
+                ),
+                ("repo_id", models.CharField(max_length=300)),
+                ("authors", models.JSONField(default=dict)),
+                ("error", models.TextField(blank=True, default="")),
+                ("fetched_at", models.DateTimeField(auto_now=True)),
+                (
+                    "snapshot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contributors",
+                        to="growth.snapshot",
+                    ),
+                ),
+            ],
+            options={
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("snapshot", "domain", "repo_type", "repo_id"),
+                        name="growth_contributors_once_per_repo",
+                    )
+                ],
+            },
+        ),
         migrations.RunPython(seed_science, unseed_science),
     ]
