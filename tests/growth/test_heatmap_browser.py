@@ -61,8 +61,8 @@ def test_heatmap_draws_under_a_strict_csp_and_filters_by_subdomain(live_server, 
             version = page.locator("[data-rules-version]").first.get_attribute("data-rules-version")
 
             page.select_option("#heatmap-domain", "science/climate")
-            page.click("#heatmap-filters button[type=submit]")
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                page.click("#heatmap-filters button[type=submit]")
             filtered_url = page.url
             filtered = page.evaluate(
                 """() => Array.from(document.querySelectorAll('#heatmap tbody th.org'))
