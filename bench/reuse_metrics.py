@@ -1,6 +1,6 @@
 """Benchmark: every reuse metric of every domain on a synthetic 2,000,000-model snapshot.
 
-    python bench/reuse_metrics.py [--models 2000000] [--datasets 200000] [--seed 7] [--repeat 3]
+    python bench/reuse_metrics.py [--models 2000000] [--datasets 500000] [--seed 7] [--repeat 3]
 
 Generates the snapshot vectorized (heavy-tailed downloads and likes, Zipf-distributed authors,
 preferential base-model links with fine-tunes, adapters, quantizations and merges, dataset
@@ -11,7 +11,10 @@ citations, robotics and science tags), writes it as a parquet file, then times i
    the transitive descendant count, written the way one would with pandas (explode, merge,
    groupby),
 
-and checks that both agree. Prints wall and CPU seconds (best of ``--repeat`` runs); asserts
+3. DuckDB SQL over the same parquet file: the core metrics plus the top 0.01 % share, for
+   ``hub`` and every domain,
+
+and checks that all agree. Prints wall and CPU seconds (best of ``--repeat`` runs); asserts
 nothing about time.
 """
 
@@ -260,6 +263,113 @@ def pandas_metrics(path: str) -> dict:
     return out
 
 
+def _sql_list(values) -> str:
+    return (
+        "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values)) + "]::VARCHAR[]"
+    )
+
+
+def duckdb_metrics(path: str) -> dict:
+    """The core metrics (``reuse_metrics --json``) plus the top 0.01 % share, per domain and for
+    ``hub``, in DuckDB SQL over the same parquet file (what one would write with DuckDB: one
+    query per domain over temporary tables). No transitive descendants: a recursive CTE over
+    2M models is not what a DuckDB user would run per domain."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET threads TO {os.cpu_count()}")
+    con.execute(f"""
+        CREATE TEMP TABLE snap AS
+        SELECT row_number() OVER () - 1 AS row, repo_type, id,
+               coalesce(nullif(author, ''), split_part(id, '/', 1)) AS author,
+               coalesce(downloadsAllTime, 0) AS x, tags, lower(pipeline_tag) AS pt,
+               lower(library_name) AS lib, baseModels
+        FROM read_parquet('{path}')
+        WHERE snapshot_date = (SELECT max(snapshot_date) FROM read_parquet('{path}'))
+    """)  # noqa: S608 (our own temporary file)
+    con.execute("CREATE TEMP TABLE flat AS SELECT row, unnest(tags) AS tag FROM snap")
+    con.execute("""
+        CREATE TEMP TABLE edges AS
+        SELECT DISTINCT c.row AS child, p.row AS parent
+        FROM (SELECT row, unnest(baseModels.models).id AS parent_id FROM snap
+              WHERE repo_type = 'model' AND baseModels IS NOT NULL) c
+        JOIN snap p ON p.id = c.parent_id AND p.repo_type = 'model'
+        WHERE c.row <> p.row
+    """)
+    con.execute("""
+        CREATE TEMP TABLE cited AS
+        SELECT DISTINCT substr(f.tag, 9) AS dataset_id FROM flat f JOIN snap s USING (row)
+        WHERE s.repo_type = 'model' AND f.tag LIKE 'dataset:%'
+    """)
+    con.execute("""
+        CREATE TEMP TABLE declaring AS
+        SELECT DISTINCT f.row FROM flat f JOIN snap s USING (row)
+        WHERE s.repo_type = 'model' AND f.tag LIKE 'dataset:%'
+    """)
+    keys = ["hub", *domain_keys(DEFAULT_RULES)]
+    out = {}
+    for key in keys:
+        if key == "hub":
+            con.execute("CREATE OR REPLACE TEMP TABLE m AS SELECT row FROM snap")
+        else:
+            rules = [
+                r for r in DEFAULT_RULES if r.key == key or ("/" not in key and r.domain == key)
+            ]
+            tags = {r.value.lower() for r in rules if r.field == "tag"}
+            tags |= {
+                f"task_categories:{r.value.lower()}" for r in rules if r.field == "task_category"
+            }
+            pts = {r.value.lower() for r in rules if r.field == "pipeline_tag"} or {""}
+            libs = {r.value.lower() for r in rules if r.field == "library_name"} or {""}
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE m AS
+                SELECT row FROM snap WHERE list_contains({_sql_list(pts)}, pt)
+                    OR list_contains({_sql_list(libs)}, lib)
+                UNION SELECT row FROM flat WHERE list_contains({_sql_list(tags or {""})}, lower(tag))
+            """)  # noqa: S608
+        n, total, gini, top1, top001, under200 = con.execute("""
+            WITH d AS (SELECT s.x FROM snap s JOIN m USING (row)),
+                 r AS (SELECT x, row_number() OVER (ORDER BY x) AS asc_rank,
+                              row_number() OVER (ORDER BY x DESC) AS desc_rank FROM d),
+                 k AS (SELECT count(*) AS n, sum(x) AS total FROM d)
+            SELECT k.n, k.total,
+                   CASE WHEN k.total > 0 THEN 2 * sum(r.asc_rank * r.x) / (k.n * k.total)
+                        - (k.n + 1) / k.n END,
+                   CASE WHEN k.total > 0 THEN sum(r.x) FILTER (WHERE r.desc_rank <= ceil(k.n / 100))
+                        / k.total END,
+                   CASE WHEN k.total > 0 THEN sum(r.x) FILTER (WHERE r.desc_rank <= ceil(k.n / 10000))
+                        / k.total END,
+                   CASE WHEN k.n > 0 THEN avg((r.x < 200)::INT) END
+            FROM r, k GROUP BY k.n, k.total
+        """).fetchone() or (0, 0, None, None, None, None)
+        hhi = con.execute("""
+            SELECT CASE WHEN sum(a) > 0 THEN sum(a * a) / (sum(a) * sum(a)) END
+            FROM (SELECT sum(s.x)::DOUBLE AS a FROM snap s JOIN m USING (row) GROUP BY s.author)
+        """).fetchone()[0]
+        derivatives, reuse, declared = con.execute("""
+            SELECT (SELECT count(DISTINCT e.child) FROM edges e JOIN m ON m.row = e.parent
+                    JOIN snap p ON p.row = e.parent WHERE p.repo_type = 'model'),
+                   (SELECT avg((c.dataset_id IS NOT NULL)::INT) FROM snap s JOIN m USING (row)
+                    LEFT JOIN cited c ON c.dataset_id = s.id WHERE s.repo_type = 'dataset'),
+                   (SELECT avg((d.row IS NOT NULL)::INT) FROM snap s JOIN m USING (row)
+                    LEFT JOIN declaring d ON d.row = s.row WHERE s.repo_type = 'model')
+        """).fetchone()
+        out[key] = {
+            "repos": int(n or 0),
+            "downloads_total": int(total or 0),
+            "gini_downloads": None if gini is None else float(gini),
+            "top1pct_share_downloads": None if top1 is None else float(top1),
+            "top0_01pct_share_downloads": None if top001 is None else float(top001),
+            "share_under_200_downloads": None if under200 is None else float(under200),
+            "hhi_authors": hhi,
+            "derivatives_total": int(derivatives),
+            "dataset_reuse_ratio": reuse,
+            "declaration_rate": declared,
+        }
+    con.close()
+    return out
+
+
 def agree(a, b) -> bool:
     if a is None or b is None:
         return a is None and b is None
@@ -280,7 +390,7 @@ def max_rss_gib() -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", type=int, default=2_000_000)
-    parser.add_argument("--datasets", type=int, default=200_000)
+    parser.add_argument("--datasets", type=int, default=500_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each implementation")
     parser.add_argument("--skip-pandas", action="store_true")
@@ -319,8 +429,30 @@ def main() -> int:
                   f"derivatives {m['derivatives_total']:,}, descendants {m['derivatives']['descendants_total']:,}, "
                   f"max depth {m['derivatives']['max_depth']}, dataset reuse {m['dataset_reuse_ratio']:.3f}, "
                   f"declared {m['declaration_rate']:.3f}")  # fmt: skip
+        duck_runs = []
+        for _ in range(args.repeat):
+            wall, cpu = time.perf_counter(), time.process_time()
+            duck = duckdb_metrics(path)
+            duck_runs.append((time.perf_counter() - wall, time.process_time() - cpu))
+        print(f"DuckDB SQL, read + core metrics and top 0.01% of {len(duck)} scopes: "
+              f"{_runs(duck_runs)} (process CPU incl. DuckDB threads; peak RSS {max_rss_gib():.1f} GiB)")  # fmt: skip
+        print(
+            f"ours / DuckDB (best wall): {min(ours_runs)[0] / min(duck_runs)[0]:.2f}x (goal: <= 2x)"
+        )
+        duck_mismatches = [
+            f"{key}.{metric}: ours {result[key][metric]!r}, DuckDB {value!r}"
+            for key, expected in duck.items()
+            for metric, value in expected.items()
+            if not agree(result[key][metric], value)
+        ]
+        checked_duck = sum(len(v) for v in duck.values())
+        if duck_mismatches:
+            print(f"DuckDB DISAGREES on {len(duck_mismatches)} of {checked_duck} values:\n  "
+                  + "\n  ".join(duck_mismatches[:20]))  # fmt: skip
+        else:
+            print(f"agree with DuckDB: {checked_duck} values")
         if args.skip_pandas:
-            return 0
+            return 1 if duck_mismatches else 0
 
         pandas_runs = []
         for _ in range(args.repeat):

@@ -52,6 +52,13 @@ app.conf.update(
             "schedule": crontab(hour=3, minute=17),
             "options": {"queue": "hub"},
         },
+        # Retention of the columnar snapshot history (growth/core/history.py): keep the newest
+        # HUB_HISTORY_KEEP_DAYS days of each kind, after the day's crawl.
+        "growth-prune-history-daily": {
+            "task": "growth.prune_history",
+            "schedule": crontab(hour=5, minute=47),
+            "options": {"queue": "hub"},
+        },
         # Validations whose worker died or hung are requeued, then abandoned with a clear error;
         # abandoned uploads are removed (curation/services/sweeper.py).
         "curation-sweep": {

@@ -42,6 +42,9 @@ DEBUG = env_bool("DEBUG", False)
 HTTPS = env_bool("HTTPS", not DEBUG)
 
 STORAGE_ROOT = Path(os.environ.get("STORAGE_ROOT", BASE_DIR / "var")).resolve()
+# The columnar Hub snapshot history (growth/core/history.py) and how many days it keeps.
+HUB_HISTORY_DIR = Path(os.environ.get("HUB_HISTORY_DIR", STORAGE_ROOT / "hub" / "history"))
+HUB_HISTORY_KEEP_DAYS = int(os.environ.get("HUB_HISTORY_KEEP_DAYS", "400"))
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:

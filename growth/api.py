@@ -149,7 +149,9 @@ class ChartData(ReadOnly, APIView):
             return Response({"errors": ["no snapshot has been loaded yet"]}, status=404)
         if query.errors:
             return Response({"errors": query.errors}, status=400)
-        rows = selectors.chart_rows(query.snapshot, query.key, chart, query.repo_type, query.period)
+        rows = selectors.chart_rows(
+            query.snapshot, query.storage_key, chart, query.repo_type, query.period
+        )
         return Response(query.payload(chart, rows))
 
 

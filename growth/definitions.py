@@ -15,7 +15,9 @@ DEFINITIONS = {
     "share": "Share of the Hub: the domain's repos over all repos of the same type (datasets or models).",
     "yoy": (
         "YoY growth: count in a period / count in the same period a year earlier - 1. The "
-        "snapshot's own period is incomplete (up to the snapshot date)."
+        "snapshot's own period is incomplete (marked 'partial', up to the snapshot date): its "
+        "YoY compares the same elapsed span a year earlier (whole months, plus the snapshot's "
+        "month prorated by the days elapsed before the snapshot date)."
     ),
     "rank": (
         "Rank among task categories: 1 + the number of task categories with more repos in the year "

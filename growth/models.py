@@ -159,6 +159,12 @@ class Snapshot(models.Model):
     rules_version = models.ForeignKey(
         RuleSetVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="snapshots"
     )
+    missing_columns = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Snapshot columns the listing lacked (stored empty; metrics needing them are "
+        "'not available')",
+    )
 
     class Meta:
         ordering = ["-taken_on", "-id"]

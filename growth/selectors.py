@@ -13,7 +13,7 @@ Definitions (also on the page and in growth/README.md):
 
 import logging
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Q
 
@@ -121,13 +121,23 @@ def domain_summaries(snapshot: Snapshot) -> list[dict]:
     return summaries
 
 
+HUB_SCOPE = "hub"  # what pages, exports and the API call the scope of every repo
+
+
+def storage_key(key: str) -> str:
+    """The stored domain key of a requested one: ``hub`` is stored as ``HUB_KEY``."""
+    return HUB_KEY if key == HUB_SCOPE else key
+
+
 def require_domain(snapshot: Snapshot | None, key: str) -> None:
     known = set(rules_by_key())
     if snapshot is not None:
         known |= set(
             DomainStat.objects.filter(snapshot=snapshot).values_list("domain", flat=True).distinct()
         )
-    if key not in known or key == HUB_KEY:
+    if key == HUB_KEY:
+        return
+    if key not in known:
         raise UnknownDomain(key)
 
 
@@ -177,12 +187,40 @@ def _ratio(a, b):
     return a / b if b else None
 
 
+def _elapsed_fraction(day: date) -> float:
+    """Share of ``day``'s month that lies before it: a snapshot taken on the 16th holds 15 full
+    days of that month (the crawl runs early in the day)."""
+    days_in_month = (_next_start(date(day.year, day.month, 1), "month") - timedelta(days=1)).day
+    return (day.day - 1) / days_in_month
+
+
+def _same_span_a_year_earlier(monthly: dict[date, int], start: date, taken_on: date) -> tuple:
+    """(created, cumulative) a year before, over the span elapsed by ``taken_on`` in the
+    partial period starting at ``start``: whole months before the snapshot's month, plus the
+    snapshot's month prorated by the elapsed share of its days (monthly aggregates hold no days).
+    """
+    earlier_start = _year_before(start)
+    earlier_month = date(taken_on.year - 1, taken_on.month, 1)
+    fraction = _elapsed_fraction(taken_on)
+    created = sum(c for m, c in monthly.items() if earlier_start <= m < earlier_month)
+    created += fraction * monthly.get(earlier_month, 0)
+    cumulative = sum(c for m, c in monthly.items() if m < earlier_month)
+    cumulative += fraction * monthly.get(earlier_month, 0)
+    return created, cumulative
+
+
 def creation_series(snapshot: Snapshot, domain: str, repo_type: str, period: str) -> list[dict]:
-    """Created per period, cumulative, share of the Hub, and year-over-year growth."""
+    """Created per period, cumulative, share of the Hub, and year-over-year growth.
+
+    The period holding the snapshot date is incomplete: its row says ``partial`` (and until
+    when), and its YoY compares the **same elapsed span** a year earlier (not a whole year
+    against part of one: YoY +11 % for a year seen until November is really more).
+    """
     own = _monthly(snapshot, domain, repo_type, period)
     hub = _monthly(snapshot, HUB_KEY, repo_type, period)
     if not hub:
         return []
+    own_by_month = _monthly(snapshot, domain, repo_type, "month")
     start, end = min(hub), _period_start(snapshot.taken_on, period)
     end = max(end, max(hub))
     rows, cumulative, hub_cumulative = [], 0, 0
@@ -191,9 +229,12 @@ def creation_series(snapshot: Snapshot, domain: str, repo_type: str, period: str
         created, hub_created = own.get(start, 0), hub.get(start, 0)
         cumulative += created
         hub_cumulative += hub_created
+        partial = start <= snapshot.taken_on < _next_start(start, period)
         row = {
             "period": _period_label(start, period),
             "start": start.isoformat(),
+            "partial": partial,
+            "until": snapshot.taken_on.isoformat() if partial else None,
             "created": created,
             "cumulative": cumulative,
             "hub_created": hub_created,
@@ -205,9 +246,14 @@ def creation_series(snapshot: Snapshot, domain: str, repo_type: str, period: str
         }
         before = by_start.get(_year_before(start))
         if before is not None:
-            row["yoy_created"] = created / before["created"] - 1 if before["created"] else None
+            before_created, before_cumulative = before["created"], before["cumulative"]
+            if partial:
+                before_created, before_cumulative = _same_span_a_year_earlier(
+                    own_by_month, start, snapshot.taken_on
+                )
+            row["yoy_created"] = created / before_created - 1 if before_created else None
             row["yoy_cumulative"] = (
-                cumulative / before["cumulative"] - 1 if before["cumulative"] else None
+                cumulative / before_cumulative - 1 if before_cumulative else None
             )
         by_start[start] = row
         rows.append(row)

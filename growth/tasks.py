@@ -55,5 +55,16 @@ def scan_community(snapshot_id: int, domain: str = "science") -> dict:
     return scan_contributors(snapshot_id, domain)
 
 
+@shared_task(name="growth.prune_history", acks_late=True)
+def prune_history() -> dict:
+    """Beat: keep the newest ``HUB_HISTORY_KEEP_DAYS`` days (default 400) of the history."""
+    from django.conf import settings
+
+    from growth.services.history import prune_history as prune
+
+    removed = prune(int(getattr(settings, "HUB_HISTORY_KEEP_DAYS", 400)))
+    return {kind: [d.isoformat() for d in days] for kind, days in removed.items()}
+
+
 # The reuse metrics task (issue 6) lives in growth.reuse; importing it here registers it.
 from growth.reuse.tasks import reuse_metrics_compute  # noqa: E402, F401

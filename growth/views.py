@@ -32,9 +32,11 @@ class ChartQuery:
         if snapshot_id and self.snapshot is None:
             self.errors.append(f"no ready snapshot with id {snapshot_id}")
         self.key = key if key is not None else params.get("domain", "")
+        # "hub" is every repo of the snapshot, stored under HUB_KEY beside the domains.
+        self.storage_key = selectors.storage_key(self.key)
         if self.snapshot is not None and not self.errors:
             try:
-                selectors.require_domain(self.snapshot, self.key)
+                selectors.require_domain(self.snapshot, self.storage_key)
             except selectors.UnknownDomain:
                 self.errors.append(f"unknown domain {self.key!r}")
 
@@ -89,7 +91,9 @@ def domain_page(request, key: str):
             raise Http404(f"unknown domain {key!r}")
         return render(request, "growth/error.html", {"errors": query.errors}, status=400)
     charts = {
-        chart: selectors.chart_rows(query.snapshot, key, chart, query.repo_type, query.period)
+        chart: selectors.chart_rows(
+            query.snapshot, query.storage_key, chart, query.repo_type, query.period
+        )
         for chart in selectors.CHARTS
     }
     parent = key.split("/")[0]
@@ -216,7 +220,9 @@ def export(request, chart: str, fmt: str):
         return JsonResponse({"errors": ["no snapshot has been loaded yet"]}, status=404)
     if query.errors:
         return JsonResponse({"errors": query.errors}, status=400)
-    rows = selectors.chart_rows(query.snapshot, query.key, chart, query.repo_type, query.period)
+    rows = selectors.chart_rows(
+        query.snapshot, query.storage_key, chart, query.repo_type, query.period
+    )
     payload = query.payload(chart, rows)
     name = (
         f"growth-{query.key.replace('/', '-')}-{query.repo_type}-{chart}-{query.snapshot.taken_on}"

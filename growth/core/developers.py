@@ -123,12 +123,18 @@ class Developers:
     author: np.ndarray  # author code per row (index into ``names``)
     names: pa.Array  # distinct author names
     type_code: np.ndarray  # int8 index into DEVELOPER_TYPES, per row
-    country: np.ndarray  # object array of country codes ("unknown" when unattributed), per row
+    country_code: np.ndarray  # int32 index into country_names, per row (0 = "unknown")
+    country_names: list[str]
     basis: np.ndarray  # int8 index into BASES, per row
 
     @property
     def is_organization(self) -> np.ndarray:
         return self.type_code != INDEPENDENT
+
+    @property
+    def country(self) -> np.ndarray:
+        """Country of each row as strings ("unknown" when unattributed)."""
+        return np.array(self.country_names, dtype=object)[self.country_code]
 
 
 def _heuristic_types(lowered: pa.Array) -> np.ndarray:
@@ -157,16 +163,20 @@ def classify_developers(
     if len(names) == 0:
         names = pa.array([""], pa.string())
     lowered = pc.utf8_lower(names)
-    known = [directory.get(name) for name in lowered.to_pylist()] if directory else []
-    in_table = np.array([org is not None for org in known], dtype=bool)
-    if not directory:
-        in_table = np.zeros(len(names), dtype=bool)
+    # One hash lookup of every distinct author in the directory (no Python loop over authors).
+    orgs = list(directory.values())
+    country_names = [UNKNOWN_COUNTRY, *sorted({o.country.upper() for o in orgs if o.country})]
+    org_type = np.array([DEVELOPER_TYPES.index(o.developer_type) for o in orgs], dtype=np.int8)
+    org_country = np.array(
+        [country_names.index(o.country.upper()) if o.country else 0 for o in orgs], dtype=np.int32
+    )
+    position = pc.index_in(lowered, value_set=pa.array(list(directory), pa.string()))
+    position = pc.fill_null(position, -1).to_numpy(zero_copy_only=False)
+    in_table = position >= 0
     name_type = np.full(len(names), INDEPENDENT, dtype=np.int8)
-    name_country = np.full(len(names), UNKNOWN_COUNTRY, dtype=object)
-    for position in np.flatnonzero(in_table):
-        org = known[position]
-        name_type[position] = DEVELOPER_TYPES.index(org.developer_type)
-        name_country[position] = org.country.upper() or UNKNOWN_COUNTRY
+    name_country = np.zeros(len(names), dtype=np.int32)
+    name_type[in_table] = org_type[position[in_table]]
+    name_country[in_table] = org_country[position[in_table]]
     guessed = _heuristic_types(lowered)
     heuristic = ~in_table & (guessed != INDEPENDENT)
     name_type[heuristic] = guessed[heuristic]
@@ -190,9 +200,23 @@ def classify_developers(
         author=codes,
         names=names,
         type_code=type_code.astype(np.int8),
-        country=name_country[codes],
+        country_code=name_country[codes],
+        country_names=country_names,
         basis=basis,
     )
+
+
+def code_shares(
+    codes: np.ndarray, weights: np.ndarray, names: list[str], keep: Iterable[int] = ()
+) -> dict | None:
+    """Share of ``weights`` per code (``names[code]``), for the codes present plus ``keep``;
+    None when the total is 0. One ``bincount``: fast on millions of rows."""
+    total = float(np.sum(weights, dtype=np.float64))
+    if total <= 0:
+        return None
+    sums = np.bincount(codes, weights=weights.astype(np.float64), minlength=len(names))
+    present = set(np.unique(codes).tolist()) | set(keep)
+    return {names[c]: float(sums[c]) / total for c in sorted(present, key=lambda c: names[c])}
 
 
 def shares(groups: np.ndarray, weights: np.ndarray, names: Iterable[str]) -> dict | None:

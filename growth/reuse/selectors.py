@@ -161,3 +161,107 @@ def hub_snapshot_on(date: dt.date | None, source: str | None = None):
     if chosen is not None:
         return snapshots.filter(source=chosen).first()
     return snapshots.order_by("-simulated").first()
+
+
+def report_comparison(snapshot_date=None, source: str | None = None) -> dict:
+    """The report's headline figures beside ours, for one stored snapshot (default the latest):
+    ``{"snapshot_date", "source", "simulated", "rows": [...]}`` (``growth.core.report``)."""
+    from growth import selectors as growth_selectors
+    from growth.core.report import headline_rows
+
+    date, domains = reuse_metrics_by_domain(snapshot_date, source)
+    chosen = reuse_source_on(date, source)
+    snapshot = hub_snapshot_on(date, chosen)
+    growth = {}
+    if snapshot is not None and snapshot.status == snapshot.Status.READY:
+        yearly = growth_selectors.rank_series(snapshot, "robotics", "dataset")
+        growth["robotics_datasets_by_year"] = {str(r["year"]): r["created"] for r in yearly}
+        growth["robotics_rank_by_year"] = {
+            str(r["year"]): r["rank_created"] for r in yearly if r["rank_created"]
+        }
+    lineage = [
+        rule.key
+        for rule in growth_selectors.active_rules()
+        if rule.field == "lineage" and rule.value.lower() == "qwen"
+    ]
+    growth["qwen_domain"] = lineage[0] if lineage else None
+    return {
+        "snapshot_date": date.isoformat() if date else None,
+        "source": chosen,
+        "simulated": chosen == "simulated",
+        "rows": headline_rows(domains, growth) if domains else [],
+    }
+
+
+REUSE_CHARTS = ("metrics", "concentration", "daily")
+EXPORT_KEYS = (
+    "repos", "downloads_total", "gini_downloads", "top1pct_share_downloads",
+    "top0_01pct_share_downloads", "share_under_200_downloads", "hhi_authors",
+    "derivatives_total", "dataset_reuse_ratio", "declaration_rate",
+)  # fmt: skip
+
+
+def _flat(value):
+    return value if not isinstance(value, (dict, list)) else None
+
+
+def reuse_chart_rows(chart: str, domain: str | None, snapshot_date=None, source=None) -> dict:
+    """What the reuse charts draw and the exports hold: ``{"snapshot_date", "source",
+    "simulated", "domain", "results": [flat rows]}``. ``metrics``: one row per domain (and its
+    models/datasets) for one snapshot; ``concentration`` and ``daily``: one row per stored date
+    of one domain, never mixing simulated and real snapshots."""
+    date, domains = reuse_metrics_by_domain(snapshot_date, source)
+    chosen = reuse_source_on(date, source)
+    simulated = chosen == "simulated"
+    if chart == "metrics":
+        results = []
+        for key, metrics in domains.items():
+            for scope, values in (("all", metrics), ("models", metrics.get("models")),
+                                  ("datasets", metrics.get("datasets"))):  # fmt: skip
+                if not isinstance(values, dict):
+                    continue
+                row = {"domain": key, "repo_type": scope}
+                row |= {k: _flat(values.get(k)) for k in EXPORT_KEYS}
+                shares = values.get("country_share_downloads_30d")
+                row["cn_share_downloads_30d"] = (
+                    shares.get("CN") if isinstance(shares, dict) else None
+                )
+                row["us_share_downloads_30d"] = (
+                    shares.get("US") if isinstance(shares, dict) else None
+                )
+                row["unknown_country_share_downloads_30d"] = (
+                    shares.get("unknown") if isinstance(shares, dict) else None
+                )
+                types = values.get("developer_type_share_downloads")
+                for name in ("industry", "academic", "non-profit", "government", "independent"):
+                    row[f"{name}_share_downloads"] = (
+                        types.get(name) if isinstance(types, dict) else None
+                    )
+                results.append(row)
+    elif chart == "concentration":
+        results = [
+            {
+                "date": p["date"],
+                "repos": p["repos"],
+                "top0_01pct_share": p["downloads"].get("top0_01pct_share"),
+                "top1pct_share": p["downloads"].get("top1pct_share"),
+                "gini": p["downloads"].get("gini"),
+                "hhi_authors": p["downloads"].get("hhi_authors"),
+                "independent_share": p["independent_share"],
+            }
+            for p in reuse_concentration_over_time(domain, simulated)
+        ]
+    elif chart == "daily":
+        results = [
+            {"date": p["date"], "daily_downloads": p["daily_downloads"]}
+            for p in reuse_daily_downloads(domain, simulated)
+        ]
+    else:
+        raise KeyError(chart)
+    return {
+        "snapshot_date": date.isoformat() if date else None,
+        "source": chosen,
+        "simulated": simulated,
+        "domain": domain,
+        "results": results,
+    }

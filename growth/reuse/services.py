@@ -10,7 +10,7 @@ from django.db import transaction
 
 from growth.core.domains import Rule
 from growth.core.reuse.compute import NEEDED_COLUMNS, compute_reuse_metrics, load_history
-from growth.core.snapshot import SnapshotError
+from growth.core.snapshot import MISSING_METADATA_KEY, SnapshotError
 from growth.reuse.models import DatasetCitation, ReuseMetrics
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ def _storable(metrics: dict) -> dict:
     stored = {**metrics}
     date = metrics["snapshot_date"]
     for group, series in _SERIES:
+        if not isinstance(metrics[group], dict):  # "not available" (a missing column)
+            continue
         values = [entry for entry in metrics[group][series] if entry["date"] == date]
         stored[group] = {k: v for k, v in metrics[group].items() if k != series}
         stored[group][f"{series}_at_date"] = values[0] if values else None
@@ -204,6 +206,9 @@ def snapshot_history(snapshot) -> pa.Table:
     if snapshot.taken_on not in set(history["snapshot_date"].to_pylist()):
         own = snapshot_table(snapshot.pk).select(NEEDED_COLUMNS)
         history = pa.concat_tables([history, own.cast(history.schema)])
+    if snapshot.missing_columns:  # a real listing without some columns: say so to the metrics
+        metadata = {MISSING_METADATA_KEY: ",".join(snapshot.missing_columns).encode()}
+        history = history.replace_schema_metadata(metadata)
     return history
 
 

@@ -9,10 +9,12 @@ from growth.core.reuse.definitions import ALL, CORE, lookup
 
 from .selectors import (
     hub_snapshot_on,
+    reuse_chart_rows,
     reuse_concentration_over_time,
     reuse_daily_downloads,
     reuse_metrics_by_domain,
     reuse_snapshot_dates,
+    reuse_source_on,
 )
 
 
@@ -31,19 +33,6 @@ def _metric_rows(metrics_list: list[dict], definitions) -> list[dict]:
         {"metric": m, "values": [lookup(metrics, m.key) for metrics in metrics_list]}
         for m in definitions
     ]
-
-
-def _polyline(values: list, width: int = 320, height: int = 80) -> str:
-    """SVG polyline points for a small line chart of values in [0, max] (None skipped)."""
-    points = [(i, v) for i, v in enumerate(values) if v is not None]
-    if len(points) < 2:
-        return ""
-    top = max(v for _, v in points) or 1.0
-    last = max(len(values) - 1, 1)
-    return " ".join(
-        f"{4 + i * (width - 8) / last:.1f},{height - 4 - v / top * (height - 8):.1f}"
-        for i, v in points
-    )
 
 
 def reuse_index(request):
@@ -71,8 +60,9 @@ def reuse_domain(request, domain: str):
     if domain not in domains:
         raise Http404(f"no reuse metrics for domain {domain!r}")
     metrics = domains[domain]
-    over_time = reuse_concentration_over_time(domain)
-    daily = reuse_daily_downloads(domain)
+    simulated = reuse_source_on(date) == "simulated"
+    over_time = reuse_concentration_over_time(domain, simulated)
+    daily = reuse_daily_downloads(domain, simulated)
     return render(
         request,
         "growth/reuse_domain.html",
@@ -84,10 +74,12 @@ def reuse_domain(request, domain: str):
             "metrics": metrics,
             "rows": _metric_rows([metrics], ALL),
             "over_time": over_time,
-            "top1_line": _polyline([p["downloads"].get("top1pct_share") for p in over_time]),
-            "gini_line": _polyline([p["downloads"].get("gini") for p in over_time]),
             "daily": daily,
-            "daily_line": _polyline([p["daily_downloads"] for p in daily]),
+            "reuse_charts": {
+                "simulated": simulated,
+                "concentration": reuse_chart_rows("concentration", domain, date)["results"],
+                "daily": reuse_chart_rows("daily", domain, date)["results"],
+            },
         },
     )
 
@@ -100,3 +92,72 @@ def reuse_dataset(request, repo_id: str):
         "growth/reuse_dataset.html",
         {"dataset_repo_id": repo_id, "snapshot_date": wanted, "warning": warning},
     )
+
+
+def reuse_report(request):
+    """ "Report vs platform": every headline figure of the Spring 2026 report beside ours."""
+    from django.http import JsonResponse
+
+    from .selectors import report_comparison
+
+    wanted, warning = _requested_date(request)
+    source = request.GET.get("source") or None
+    comparison = report_comparison(wanted, source)
+    if request.GET.get("format") == "json":
+        return JsonResponse(comparison, json_dumps_params={"ensure_ascii": False})
+    return render(
+        request,
+        "growth/reuse_report.html",
+        {
+            "comparison": comparison,
+            "snapshot_date": comparison["snapshot_date"],
+            "snapshot": hub_snapshot_on(
+                dt.date.fromisoformat(comparison["snapshot_date"]), comparison["source"]
+            )
+            if comparison["snapshot_date"]
+            else None,
+            "dates": reuse_snapshot_dates(),
+            "warning": warning,
+        },
+    )
+
+
+def reuse_export(request, chart: str, fmt: str):
+    """CSV/JSON of a reuse chart: ``metrics`` (every domain of a snapshot), ``concentration``
+    and ``daily`` (one domain over time, ``?domain=``); ``?date=`` and ``?source=`` pick the
+    snapshot. Simulated data is labelled in every row and in the file name."""
+    import csv
+    import io
+    import json
+
+    from django.http import HttpResponse, JsonResponse
+
+    from .selectors import REUSE_CHARTS
+
+    if chart not in REUSE_CHARTS or fmt not in ("csv", "json"):
+        raise Http404(f"no export {chart}.{fmt}: charts are {REUSE_CHARTS}, formats csv, json")
+    wanted, warning = _requested_date(request)
+    if warning:
+        return JsonResponse({"errors": [warning]}, status=400)
+    domain = request.GET.get("domain") or ("hub" if chart != "metrics" else None)
+    payload = reuse_chart_rows(chart, domain, wanted, request.GET.get("source") or None)
+    if payload["snapshot_date"] is None:
+        return JsonResponse({"errors": ["no reuse metrics stored"]}, status=404)
+    name = f"reuse-{chart}-{(domain or 'all').replace('/', '-')}-{payload['snapshot_date']}"
+    if payload["simulated"]:
+        name += "-SIMULATED"
+    if fmt == "json":
+        response = HttpResponse(json.dumps(payload, indent=1), content_type="application/json")
+    else:
+        rows = payload["results"]
+        provenance = {k: payload[k] for k in ("snapshot_date", "source", "simulated")}
+        buffer = io.StringIO()
+        writer = csv.DictWriter(
+            buffer, fieldnames=list(provenance) + (list(rows[0]) if rows else [])
+        )
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**provenance, **row})
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response

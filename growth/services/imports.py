@@ -11,7 +11,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from django.db import transaction
 
-from growth.core.snapshot import REQUIRED_COLUMNS, SNAPSHOT_SCHEMA, SnapshotError, read_snapshot
+from growth.core.snapshot import (
+    REQUIRED_COLUMNS,
+    SNAPSHOT_SCHEMA,
+    SnapshotError,
+    conform,
+    missing_warning,
+    read_snapshot,
+)
 from growth.models import HubRepo, Snapshot
 
 from .aggregates import previous_snapshot, store_aggregates
@@ -57,39 +64,56 @@ def import_snapshot_file(
     simulated: bool | None = None,
     replace: bool = False,
     report: Callable[[str], None] = log.info,
+    taken_on: date | None = None,
 ) -> list[Snapshot]:
     """Import a snapshot parquet file (one or several ``snapshot_date`` values), oldest first.
 
     The file is marked simulated when ``simulated`` is true, or when it is None and the file's
     metadata says so (``simulate_hub`` writes it). A date already imported from the same source is
     skipped unless ``replace``; a half-loaded one (an interrupted import) is always reloaded.
+
+    A real listing may lack columns (older research dumps have only id, author, createdAt,
+    downloads and pipeline_tag): it imports with a warning naming them, they are stored empty,
+    the snapshot records them (``Snapshot.missing_columns``) and every metric that needs one says
+    "not available". A listing without ``snapshot_date`` needs ``taken_on``; without
+    ``repo_type`` its rows are models.
     """
-    # One date at a time (row-group filtering), so a long history never sits in memory at once.
-    dates_column = read_snapshot(path, ["snapshot_date"])["snapshot_date"]
+    read_snapshot(path, [])  # a clear error for a missing or unreadable file
     schema = pq.read_schema(path)
-    missing = [name for name in REQUIRED_COLUMNS if name not in schema.names]
-    if missing:
+    if "id" not in schema.names:
+        raise SnapshotError(f"{path}: missing column(s) ['id']; a listing needs at least an id")
+    present = [name for name in REQUIRED_COLUMNS if name in schema.names]
+    if "snapshot_date" in schema.names:
+        # One date at a time (row-group filtering), so a long history never sits in memory.
+        dates_column = read_snapshot(path, ["snapshot_date"])["snapshot_date"]
+        undated = dates_column.null_count
+        if undated:
+            report(f"{path}: {undated} row(s) without snapshot_date skipped")
+        dates = sorted(d for d in pc.unique(dates_column).to_pylist() if d is not None)
+    elif taken_on is not None:
+        dates = [taken_on]
+    else:
         raise SnapshotError(
-            f"{path}: missing column(s) {missing}; a snapshot needs {list(REQUIRED_COLUMNS)}"
+            f"{path}: no snapshot_date column; say which day the listing was taken (--date)"
         )
     if simulated is None:
         simulated = (schema.metadata or {}).get(SIMULATED_METADATA_KEY, b"") == b"true"
     source = Snapshot.Source.SIMULATED if simulated else Snapshot.Source.IMPORT
-    undated = dates_column.null_count
-    if undated:
-        report(f"{path}: {undated} row(s) without snapshot_date skipped")
-    dates = sorted(d for d in pc.unique(dates_column).to_pylist() if d is not None)
     if not dates:
         raise SnapshotError(f"{path}: no rows to import")
     snapshots = []
     previous_table = None
     previous = None
+    warned = False
     for taken_on in dates:
-        day = pq.read_table(
-            path, columns=list(REQUIRED_COLUMNS), filters=[("snapshot_date", "=", taken_on)]
-        )
+        filters = [("snapshot_date", "=", taken_on)] if "snapshot_date" in present else None
+        day = pq.read_table(path, columns=present, filters=filters)
+        day, missing = conform(day, str(path), snapshot_date=taken_on)
+        if missing and not warned:
+            report(missing_warning(str(path), missing))
+            warned = True
         try:
-            day = day.cast(SNAPSHOT_SCHEMA)
+            day = day.select(SNAPSHOT_SCHEMA.names).cast(SNAPSHOT_SCHEMA)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise SnapshotError(f"{path}: columns have the wrong types ({exc})") from exc
         day, problems = _validate_rows(day, f"{path}: {taken_on}")
@@ -108,6 +132,8 @@ def import_snapshot_file(
             continue
         started = time.perf_counter()
         snapshot = load_snapshot_rows(taken_on, source, simulated, day, label=str(path))
+        snapshot.missing_columns = missing
+        snapshot.save(update_fields=["missing_columns"])
         if previous is None:
             previous = previous_snapshot(snapshot)
             if previous is not None:

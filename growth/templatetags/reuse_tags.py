@@ -14,6 +14,8 @@ def reuse_value(value, kind="number"):
     """A metric value for people: shares as percentages, counts with separators, null as a dash."""
     if value is None or value == "":
         return "—"
+    if isinstance(value, str):  # "not available": the snapshot lacks a column the metric needs
+        return value
     if kind == "share":
         return f"{100 * value:.2f}%"
     if kind == "count":

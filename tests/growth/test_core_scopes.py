@@ -224,3 +224,30 @@ def test_shares_sum_to_one_and_hub_contains_every_domain(snapshot):
                 assert top <= (scope["top1pct_share_downloads"] or 0) + 1e-12
     assert set(hub["developer_type_share_downloads"] or DEVELOPER_TYPES) == set(DEVELOPER_TYPES)
     assert np.isclose(sum(hub["developers"]["classified_by"].values()), snapshot.num_rows)
+
+
+def test_derivative_types_by_relation_year_and_developer_type():
+    def made(year):
+        return dt.datetime(year, 3, 1, tzinfo=dt.UTC)
+
+    rows = [
+        repo("Qwen/base", downloads_all=1000),
+        repo("alice/ft", downloads_all=50, parents=["Qwen/base"], created=made(2024)),
+        repo("bob/q", downloads_all=30, parents=["Qwen/base"], relation="quantized",
+             created=made(2025)),
+        repo("carol/lora", downloads_all=20, parents=["Qwen/base"], relation="adapter",
+             created=made(2025)),
+        repo("google/ft", downloads_all=7, parents=["Qwen/base"], created=made(2025)),
+    ]  # fmt: skip
+    d = compute_reuse_metrics(table(rows))["domains"]["hub"]["derivatives"]
+    assert d["downloads_by_relation"] == {
+        "finetune": 57, "adapter": 20, "quantized": 30, "merge": 0, "unspecified": 0}  # fmt: skip
+    assert d["relation_share_by_created_year"]["2024"]["finetune"] == 1.0
+    assert d["relation_share_by_created_year"]["2025"] == pytest.approx(
+        {"finetune": 1 / 3, "adapter": 1 / 3, "quantized": 1 / 3, "merge": 0.0,
+         "unspecified": 0.0})  # fmt: skip
+    by_type = d["relation_share_by_developer_type"]
+    assert by_type["industry"]["finetune"] == 1.0  # google/ft
+    assert by_type["independent"] == pytest.approx(
+        {"finetune": 1 / 3, "adapter": 1 / 3, "quantized": 1 / 3, "merge": 0.0,
+         "unspecified": 0.0})  # fmt: skip

@@ -184,3 +184,84 @@ def test_history_files_are_partitioned_by_date_and_replaced_atomically(tmp_path)
 
 def test_rules_are_checked_for_the_new_fields():
     assert Rule("qwen", "", "lineage", "Qwen").key == "qwen"
+
+
+def research_dump(path):
+    """An older research dump: only id, author, createdAt, 30-day downloads and pipeline tag."""
+    pq.write_table(
+        pa.table(
+            {
+                "id": ["Qwen/Qwen2-7B", "bob/tiny", "google/t5"],
+                "author": ["Qwen", "bob", "google"],
+                "createdAt": pa.array(
+                    [dt.datetime(2024, 6, 1, tzinfo=dt.UTC)] * 3, pa.timestamp("ms", tz="UTC")
+                ),
+                "downloads": [600, 100, 300],
+                "pipeline_tag": ["text-generation"] * 3,
+            }
+        ),
+        path,
+    )
+    return path
+
+
+MISSING = ["lastModified", "downloadsAllTime", "likes", "tags", "library_name", "baseModels"]
+
+
+@pytest.mark.django_db
+def test_a_listing_with_missing_columns_imports_with_a_warning_and_not_available_metrics(
+    tmp_path,
+):
+    path = research_dump(tmp_path / "dump.parquet")
+    lines = []
+    with pytest.raises(Exception, match="no snapshot_date column"):
+        services.import_snapshot_file(path, report=lines.append)
+    (snapshot,) = services.import_snapshot_file(path, report=lines.append, taken_on=DAYS[0])
+    warning = next(line for line in lines if "has no" in line)
+    assert all(name in warning for name in MISSING)
+    assert snapshot.missing_columns == MISSING
+    reuse_metrics_store_snapshot(snapshot.pk)
+    hub = reuse_metrics_by_domain(DAYS[0])[1]["hub"]
+    assert hub["repos"] == 3
+    assert hub["downloads_total"] == "not available"
+    assert hub["top0_01pct_share_downloads"] == "not available"
+    assert hub["models"]["derivatives_total"] == "not available"
+    assert hub["not_available"]["downloads_total"] == "the snapshot has no downloadsAllTime column"
+    # What the listing does have is computed: 30-day downloads by country (seed table).
+    assert hub["country_share_downloads_30d"] == pytest.approx(
+        {"CN": 0.6, "US": 0.3, "unknown": 0.1}
+    )
+
+
+def test_the_command_line_reads_the_same_listing(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = research_dump(tmp_path / "dump.parquet")
+    repo_root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "reuse_metrics", "--snapshot", str(path), "--json",
+         "--date", "2026-11-01"],
+        cwd=repo_root, env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "downloadsAllTime" in result.stderr and "not available" in result.stderr
+    hub = json.loads(result.stdout)["domains"]["hub"]
+    assert hub["gini_downloads"] == "not available"
+    assert hub["country_share_downloads_30d"]["CN"] == pytest.approx(0.6)
+
+
+@pytest.mark.django_db
+def test_history_retention_task_keeps_the_newest_days(settings, tmp_path):
+    from growth.tasks import prune_history
+
+    settings.HUB_HISTORY_DIR = tmp_path
+    settings.HUB_HISTORY_KEEP_DAYS = 2
+    rows = as_snapshot_rows(hub_rows(0)[0], "model", DAYS[0])
+    table = pa.Table.from_pylist(rows, schema=SNAPSHOT_SCHEMA)
+    for day in DAYS:
+        history.write_day(tmp_path, "real", day, table)
+    assert prune_history.apply().get() == {"real": [DAYS[0].isoformat()], "simulated": []}
+    assert history.days(tmp_path, "real") == DAYS[1:]

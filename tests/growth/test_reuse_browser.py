@@ -42,7 +42,8 @@ def test_browse_from_domains_to_a_dataset_citing_models(live_server, page):
     reuse_metrics_store(D1, t)
 
     page.goto(f"{live_server.url}/growth/reuse/")
-    robotics_total = page.locator("tr", has_text="Downloads (all time)").locator("td").first
+    # Columns: hub (every repo) first, then the domains.
+    robotics_total = page.locator("tr", has_text="Downloads (all time)").locator("td").nth(1)
     assert robotics_total.inner_text() == "2,805"
     assert page.get_by_text("Gini coefficient of downloadsAllTime").is_visible()
 
@@ -54,6 +55,18 @@ def test_browse_from_domains_to_a_dataset_citing_models(live_server, page):
     page.get_by_role("link", name="robotics", exact=True).click()
     page.wait_for_url("**/growth/reuse/domains/robotics/**")
     assert page.get_by_role("heading", name="Concentration over time").is_visible()
+    # Chart.js draws the stored snapshots (two dates) with axes and a legend, from local files.
+    page.wait_for_function("document.getElementById('reuse-concentration').chart !== undefined")
+    points = page.evaluate(
+        "document.getElementById('reuse-concentration').chart.data.labels.length"
+    )
+    assert points == 2
+    assert (
+        page.evaluate(
+            "document.getElementById('reuse-concentration').chart.options.scales.y.title.text"
+        )
+        == "percent"
+    )
     page.get_by_role("link", name="alice/pick").click()
     page.wait_for_url(f"**/growth/reuse/datasets/alice/pick/?date={DAY.isoformat()}")
     models = page.locator(".reuse-citations tbody tr")

@@ -134,7 +134,7 @@ def test_bad_files_exit_2_with_a_reason(tmp_path, kind):
     expected = {
         "missing": "no such file",
         "not parquet": "not a readable parquet file",
-        "missing columns": "missing column(s)",
+        "missing columns": "no snapshot_date column",
     }[kind]
     assert expected in result.stderr
     assert "Traceback" not in result.stderr

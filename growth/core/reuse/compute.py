@@ -23,14 +23,20 @@ import pyarrow.parquet as pq
 
 from growth.core.developers import (
     DEVELOPER_TYPES,
-    UNKNOWN_COUNTRY,
     Organization,
     classify_developers,
+    code_shares,
     directory_of,
     shares,
 )
 from growth.core.domains import DEFAULT_RULES, Rule, classify, domain_keys
-from growth.core.snapshot import SNAPSHOT_SCHEMA, SnapshotError, read_snapshot
+from growth.core.snapshot import (
+    SNAPSHOT_SCHEMA,
+    SnapshotError,
+    conform,
+    missing_columns,
+    read_snapshot,
+)
 
 from . import measures
 from .adoption import (
@@ -42,15 +48,16 @@ from .adoption import (
     repo_codes,
     snapshot_intervals,
 )
+from .availability import mark_unavailable
 from .citations import dataset_citations
 from .graph import RELATION_NAMES, model_tree
-from .sizes import BUCKET_NAMES, BUCKETS, parameter_counts, size_buckets
+from .sizes import BUCKET_NAMES, BUCKETS, parameter_counts, size_buckets, sizes_by_year
 
 NEEDED_COLUMNS = [
     "repo_type", "id", "author", "createdAt", "downloads", "downloadsAllTime", "likes", "tags",
     "pipeline_tag", "library_name", "baseModels", "snapshot_date",
 ]  # fmt: skip
-OPTIONAL_COLUMNS = ["author_type", "num_parameters", "parameters", "safetensors"]
+OPTIONAL_COLUMNS = ["author_type", "num_parameters", "parameters", "safetensors", "gguf"]
 LONG_TAIL_DOWNLOADS = 200
 TOP_LIST = 10
 HUB = "hub"  # the scope of every repo in the snapshot, beside the rule-defined domains
@@ -64,24 +71,30 @@ class UnknownDomain(ValueError):
 # --- reading and checking -----------------------------------------------------------------------
 
 
-def load_history(path) -> pa.Table:
+def load_history(path, snapshot_date: dt.date | None = None) -> pa.Table:
     """Read a snapshot file (``compute_reuse_metrics`` checks its content).
 
-    Raises ``SnapshotError`` for a missing file, a file that is not parquet or missing columns.
+    A real listing may lack columns: they come back as nulls and are named by
+    ``growth.core.snapshot.missing_columns(table)`` (the metrics that need them say "not
+    available"). ``snapshot_date`` dates a listing that has no ``snapshot_date`` column.
+    Raises ``SnapshotError`` for a missing file, a file that is not parquet, no ``id`` column,
+    or no date.
     """
     try:
         present = set(pq.read_schema(path).names)
     except Exception:  # read_snapshot below says precisely why (missing file, not parquet)
-        present = set()
-    columns = NEEDED_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in present]
-    return read_snapshot(path, columns=columns)
+        present = set(NEEDED_COLUMNS)
+    columns = [c for c in NEEDED_COLUMNS if c in present]
+    columns += [c for c in OPTIONAL_COLUMNS if c in present]
+    table = read_snapshot(path, columns=columns)
+    table, _ = conform(table, str(path), snapshot_date=snapshot_date)
+    return table.select(columns + [c for c in NEEDED_COLUMNS if c not in columns])
 
 
 def check_history(table: pa.Table, source: str = "snapshot") -> pa.Table:
     """Cast the snapshot columns to their schema types and refuse what would give wrong numbers."""
-    missing = [c for c in NEEDED_COLUMNS if c not in table.column_names]
-    if missing:
-        raise SnapshotError(f"{source}: missing column(s) {missing}")
+    if any(c not in table.column_names for c in NEEDED_COLUMNS):
+        table, _ = conform(table, source)  # absent columns: nulls, named in the metadata
     for name in NEEDED_COLUMNS:
         expected = SNAPSHOT_SCHEMA.field(name).type
         column = table[name]
@@ -133,7 +146,8 @@ class _Context:
     author_names: pa.Array  # name of each author code
     organization: np.ndarray  # bool per row
     developer_type: np.ndarray  # int8 per row, index into DEVELOPER_TYPES
-    country: np.ndarray  # object per row: ISO code or "unknown"
+    country: np.ndarray  # int32 per row, index into country_names (0 = "unknown")
+    country_names: list
     basis: np.ndarray  # int8 per row, index into developers.BASES
     downloads_30d: np.ndarray  # the Hub's rolling 30-day count, int64
     created_year: np.ndarray  # int, -1 when unknown
@@ -141,6 +155,7 @@ class _Context:
     citations: object
     ram: np.ndarray  # float, NaN when undefined
     bucket: np.ndarray
+    parameters: np.ndarray  # float per row, NaN when unknown (models only)
     ram_reference: dict
     ram_at_age: dict  # age in days -> RAM per row at that age (NaN when unknown)
     # history
@@ -225,7 +240,8 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None, directory=No
     created = pc.fill_null(pc.year(table["createdAt"]), -1)
 
     # RAM to date: each model's downloads against the median of the top 10 of its size bucket.
-    bucket = size_buckets(np.where(is_model, parameter_counts(table), np.nan))
+    parameters = np.where(is_model, parameter_counts(table), np.nan)
+    bucket = size_buckets(parameters)
     models = np.flatnonzero(is_model)
     ram, reference = _relative_adoption(models, downloads[models], bucket, table.num_rows)
 
@@ -260,7 +276,8 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None, directory=No
         author_names=author_names,
         organization=history_organization[latest_rows],
         developer_type=developers.type_code[latest_rows],
-        country=developers.country[latest_rows],
+        country=developers.country_code[latest_rows],
+        country_names=developers.country_names,
         basis=developers.basis[latest_rows],
         downloads_30d=_filled(table["downloads"]),
         created_year=created.to_numpy(zero_copy_only=False),
@@ -268,6 +285,7 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None, directory=No
         citations=dataset_citations(table, is_model, is_dataset),
         ram=ram,
         bucket=bucket,
+        parameters=parameters,
         ram_reference=reference,
         ram_at_age=ram_at_age,
         history_day=day,
@@ -393,6 +411,39 @@ def _derivatives(ctx: _Context, models: np.ndarray) -> dict:
         "external_share": _ratio(external, direct.size),
         "derivative_rate": _ratio(np.count_nonzero(has_parent[models]), models.size),
         "top_families": families,
+        **_derivative_types(ctx, child, relation),
+    }
+
+
+def _derivative_types(ctx: _Context, child: np.ndarray, relation: np.ndarray) -> dict:
+    """Direct derivatives by relation: their downloads, and the share of each relation among
+    the derivatives created each year and among those of each developer type (how independents
+    contribute: fine-tunes, quantizations, adapters). A child with several domain parents counts
+    once, with its first declared relation."""
+    if child.size:
+        first = np.unique(child, return_index=True)[1]
+        child, relation = child[first], relation[first]
+    downloads_by_relation = {
+        name: int(ctx.downloads[child[relation == code]].sum())
+        for code, name in enumerate(RELATION_NAMES)
+    }
+    years = ctx.created_year[child]
+    by_year = {
+        str(int(year)): shares(
+            relation[years == year], np.ones(int((years == year).sum())), RELATION_NAMES
+        )
+        for year in np.unique(years[years >= 0])
+    }
+    types = ctx.developer_type[child]
+    by_type = {
+        name: shares(relation[types == code], np.ones(int((types == code).sum())), RELATION_NAMES)
+        for code, name in enumerate(DEVELOPER_TYPES)
+        if np.any(types == code)
+    }
+    return {
+        "downloads_by_relation": downloads_by_relation,
+        "relation_share_by_created_year": by_year,
+        "relation_share_by_developer_type": by_type,
     }
 
 
@@ -559,10 +610,9 @@ def _type_masks(ctx: _Context):
 
 def _origin_shares(ctx: _Context, rows: np.ndarray) -> dict:
     """Country shares of 30-day downloads and developer-type shares of all-time downloads."""
-    countries = sorted({*np.unique(ctx.country[rows]).tolist(), UNKNOWN_COUNTRY})
     return {
-        "country_share_downloads_30d": shares(
-            ctx.country[rows], ctx.downloads_30d[rows], countries
+        "country_share_downloads_30d": code_shares(
+            ctx.country[rows], ctx.downloads_30d[rows], ctx.country_names, keep=[0]
         ),
         "developer_type_share_downloads": shares(
             ctx.developer_type[rows], ctx.downloads[rows], DEVELOPER_TYPES
@@ -607,15 +657,14 @@ def _developers(ctx: _Context, rows: np.ndarray) -> dict:
 
     years = ctx.created_year[rows]
     new_repos_by_type, new_repos_by_country = {}, {}
-    countries = sorted({*np.unique(ctx.country[rows]).tolist(), UNKNOWN_COUNTRY})
     ones = np.ones(rows.size, dtype=np.int64)
     for year in np.unique(years[years >= 0]):
         in_year = years == year
         new_repos_by_type[str(int(year))] = shares(
             ctx.developer_type[rows][in_year], ones[in_year], DEVELOPER_TYPES
         )
-        new_repos_by_country[str(int(year))] = shares(
-            ctx.country[rows][in_year], ones[in_year], countries
+        new_repos_by_country[str(int(year))] = code_shares(
+            ctx.country[rows][in_year], ones[in_year], ctx.country_names, keep=[0]
         )
     return {
         "type_share_of_new_repos_by_created_year": new_repos_by_type,
@@ -654,6 +703,9 @@ def _domain_metrics(ctx: _Context, key: str, mask: np.ndarray) -> dict:
         # over models).
         **{scope: _core(ctx, mask & type_mask) for scope, type_mask in _type_masks(ctx)},
         "developers": _developers(ctx, rows),
+        "model_sizes_by_created_year": sizes_by_year(
+            ctx.parameters[models], ctx.created_year[models], ctx.downloads[models]
+        ),
         "concentration": {
             "downloads": downloads,
             "likes": latest["likes"],
@@ -710,6 +762,7 @@ def compute_reuse_metrics(
     None. The domain ``hub`` (every repo of the snapshot) comes first.
     """
     history = check_history(history)
+    missing = missing_columns(history)
     keys = [HUB, *domain_keys(rules)]
     if domains:
         unknown = [d for d in domains if d not in keys]
@@ -722,7 +775,10 @@ def compute_reuse_metrics(
     masks = {key: ctx.history_masks[key][latest] for key in keys}
     result = {
         "snapshot_date": ctx.snapshot_date.isoformat(),
-        "domains": {key: _domain_metrics(ctx, key, masks[key]) for key in keys},
+        "domains": {
+            key: mark_unavailable(_domain_metrics(ctx, key, masks[key]), missing) for key in keys
+        },
+        "missing_columns": missing,
     }
     if include_citations:
         # The hub scope would store every citation of the Hub: only domains' ones are kept.

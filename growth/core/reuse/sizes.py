@@ -1,8 +1,9 @@
 """Model size buckets for the Relative Adoption Metric.
 
-The size of a model is, in this order: a parameter-count column of the snapshot when there is one
-(``num_parameters``, ``parameters``, or ``safetensors.total`` as the Hub returns it), else a size
-written in the repo name or a tag, the way nearly every LLM is named: ``Qwen2.5-7B-Instruct``,
+The size of a model is, per row and in this order: a parameter-count column of the snapshot
+(``num_parameters``, ``parameters``), the Hub's ``safetensors.total`` or ``gguf.total`` metadata
+(the repo's *own* files, so an adapter counts its own parameters), else, except for adapters, a
+size written in the repo's own name or plain tags, the way nearly every LLM is named: ``Qwen2.5-7B-Instruct``,
 ``smollm-360M``, ``phi-1_5`` is not matched. The pattern is a number followed by ``B`` (billions),
 ``M`` (millions) or ``K`` (thousands) and delimited by ``-``, ``_``, ``.`` or the ends of the name.
 Mixture-of-experts names like ``8x7B`` count the total (56B). Models without a size get the bucket
@@ -41,31 +42,116 @@ def _parameters_from_text(text: pa.Array) -> np.ndarray:
     return pc.fill_null(value, np.nan).to_numpy(zero_copy_only=False).astype(np.float64)
 
 
-def parameter_counts(table: pa.Table) -> np.ndarray:
-    """Parameters of each row (float, NaN when unknown)."""
+def _struct_total(table: pa.Table, column: str) -> np.ndarray | None:
+    """``<column>.total`` as floats (NaN where null), or None when the column is absent."""
+    if column not in table.column_names or not pa.types.is_struct(table[column].type):
+        return None
+    struct = table[column].combine_chunks()
+    if struct.type.get_field_index("total") < 0:
+        return None
+    total = pc.struct_field(struct, "total")
+    return pc.fill_null(pc.cast(total, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+
+
+def is_adapter(table: pa.Table) -> np.ndarray:
+    """Rows that are adapters (``baseModels.relation`` adapter, a ``base_model:adapter:`` tag, or
+    the peft library): their names carry the *base* model's size (``llama-70b-lora``)."""
     n = table.num_rows
+    adapter = np.zeros(n, dtype=bool)
+    if "baseModels" in table.column_names:
+        relation = pc.struct_field(table["baseModels"].combine_chunks(), "relation")
+        adapter |= pc.fill_null(pc.equal(pc.utf8_lower(relation), "adapter"), False).to_numpy(
+            zero_copy_only=False
+        )
+    if "library_name" in table.column_names:
+        library = pc.utf8_lower(table["library_name"].cast(pa.string()))
+        adapter |= pc.fill_null(pc.equal(library, "peft"), False).to_numpy(zero_copy_only=False)
+    if "tags" in table.column_names:
+        tags = table["tags"].combine_chunks()
+        hit = pc.fill_null(pc.starts_with(pc.list_flatten(tags), "base_model:adapter:"), False)
+        rows = pc.list_parent_indices(tags).to_numpy(zero_copy_only=False)
+        adapter[rows[hit.to_numpy(zero_copy_only=False)]] = True
+    return adapter
+
+
+def parameter_counts(table: pa.Table) -> np.ndarray:
+    """Parameters of each row (float, NaN when unknown), first known source per row:
+
+    1. a ``num_parameters`` / ``parameters`` column;
+    2. the Hub's ``safetensors.total`` (the repo's own weight files: an adapter's own
+       parameters, never its base model's);
+    3. the Hub's ``gguf.total`` (a GGUF quantization's own file metadata);
+    4. a size in the repo's own name or in its plain tags (``7b``, ``size:1.5B``), never for
+       an adapter (its name carries the base's size) and never from tags naming other repos
+       (``base_model:...``, ``dataset:...``).
+    """
+    n = table.num_rows
+    params = np.full(n, np.nan)
+
+    def fill(values):
+        nonlocal params
+        if values is not None:
+            params = np.where(np.isnan(params), values, params)
+
     for column in ("num_parameters", "parameters"):
         if column in table.column_names:
             values = pc.cast(table[column], pa.float64())
-            return pc.fill_null(values, np.nan).to_numpy(zero_copy_only=False)
-    if "safetensors" in table.column_names and pa.types.is_struct(table["safetensors"].type):
-        total = pc.struct_field(table["safetensors"].combine_chunks(), "total")
-        return pc.fill_null(pc.cast(total, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+            fill(pc.fill_null(values, np.nan).to_numpy(zero_copy_only=False))
+    fill(_struct_total(table, "safetensors"))
+    fill(_struct_total(table, "gguf"))
+    guessable = np.isnan(params) & ~is_adapter(table)
+    if not guessable.any():
+        return params
 
     name = pc.replace_substring_regex(table["id"].combine_chunks(), r"^[^/]*/", "")
-    params = _parameters_from_text(name)
-    missing = np.isnan(params)
+    from_name = _parameters_from_text(name)
+    params = np.where(guessable, from_name, params)
+    missing = guessable & np.isnan(params)
     if missing.any() and "tags" in table.column_names:
-        # Tags such as "7b" or "size:1.5B": the largest size found among a repo's tags.
+        # Plain tags such as "7b" or "size:1.5B": the largest size among a repo's own tags.
         tags = table["tags"].combine_chunks()
         flat = pc.list_flatten(tags)
         rows = pc.list_parent_indices(tags).to_numpy(zero_copy_only=False)
+        own = pc.invert(
+            pc.fill_null(pc.match_substring(pc.replace_substring(flat, "size:", ""), ":"), True)
+        )
+        own = own.to_numpy(zero_copy_only=False)
         tag_params = _parameters_from_text(pc.replace_substring(flat, "size:", ""))
-        found = ~np.isnan(tag_params)
+        found = ~np.isnan(tag_params) & own
         from_tags = np.full(n, np.nan)
         np.fmax.at(from_tags, rows[found], tag_params[found])
         params = np.where(missing, from_tags, params)
     return params
+
+
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> float | None:
+    """The value at which the cumulative weight reaches half the total (lower median)."""
+    if values.size == 0 or weights.sum() <= 0:
+        return None
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def sizes_by_year(params: np.ndarray, years: np.ndarray, downloads: np.ndarray) -> dict:
+    """Per created year, over the models with a known size: how many, mean and median
+    parameters, and the same weighted by all-time downloads (the report's "mean downloaded
+    model size went from 827M to 20.8B while the median went from 326M to 406M")."""
+    known = ~np.isnan(params) & (years >= 0)
+    result = {}
+    for year in np.unique(years[known]):
+        selected = known & (years == year)
+        values = params[selected]
+        weights = downloads[selected].astype(np.float64)
+        total = weights.sum()
+        result[str(int(year))] = {
+            "models_with_size": int(values.size),
+            "mean": float(values.mean()),
+            "median": float(np.median(values)),
+            "downloads_weighted_mean": float((values * weights).sum() / total) if total else None,
+            "downloads_weighted_median": weighted_median(values, weights),
+        }
+    return result
 
 
 def size_buckets(params: np.ndarray) -> np.ndarray:

@@ -1,4 +1,6 @@
-"""python manage.py import_snapshot PARQUET [--simulated] [--replace]"""
+"""python manage.py import_snapshot PARQUET [--simulated] [--replace] [--date YYYY-MM-DD]"""
+
+from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -27,14 +29,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--replace", action="store_true", help="reload dates that were already imported"
         )
+        parser.add_argument(
+            "--date",
+            type=date.fromisoformat,
+            default=None,
+            help="the day a listing without a snapshot_date column was taken (YYYY-MM-DD)",
+        )
 
-    def handle(self, *args, parquet, simulated, replace, **options):
+    def handle(self, *args, parquet, simulated, replace, date, **options):
         try:
             snapshots = import_snapshot_file(
                 parquet,
                 simulated=simulated,
                 replace=replace,
                 report=lambda line: self.stdout.write(line),
+                taken_on=date,
             )
         except SnapshotError as exc:
             raise CommandError(str(exc)) from exc

@@ -6,13 +6,14 @@ Bad input (missing file, not parquet, missing columns, unknown domain) exits wit
 message on stderr.
 """
 
+import datetime as dt
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
 from growth.core.reuse.compute import UnknownDomain, compute_reuse_metrics, load_history
 from growth.core.reuse.definitions import CORE
-from growth.core.snapshot import SnapshotError
+from growth.core.snapshot import SnapshotError, missing_warning
 
 SHORT = {
     "repos": "repos",
@@ -30,6 +31,8 @@ SHORT = {
 def _format(value, kind: str) -> str:
     if value is None:
         return "null"
+    if isinstance(value, str):  # "not available": the snapshot lacks a column it needs
+        return "n/a"
     if kind == "count":
         return f"{value:,}"
     return f"{value:.4f}"
@@ -49,6 +52,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
         parser.add_argument(
+            "--date",
+            type=dt.date.fromisoformat,
+            default=None,
+            help="the day a listing without a snapshot_date column was taken (YYYY-MM-DD)",
+        )
+        parser.add_argument(
             "--store",
             action="store_true",
             help="also store the metrics of the file's latest date in the database (the only "
@@ -56,10 +65,16 @@ class Command(BaseCommand):
         )
         parser.add_argument("--all-dates", action="store_true", help="with --store: every date")
 
-    def handle(self, *args, snapshot, domain, json: bool, store: bool, all_dates: bool, **options):
+    def handle(
+        self, *args, snapshot, domain, json: bool, store: bool, all_dates: bool, date, **options
+    ):
         try:
-            history = load_history(snapshot)
+            history = load_history(snapshot, snapshot_date=date)
             result = compute_reuse_metrics(history, domains=domain)
+            if result["missing_columns"]:
+                self.stderr.write(
+                    "warning: " + missing_warning(snapshot, result["missing_columns"])
+                )
             if store:
                 from growth.reuse.services import reuse_metrics_store_file
 

@@ -17,10 +17,11 @@
   const pct = (v) => (v === null || v === undefined ? null : Math.round(v * 10000) / 100);
 
   const c = charts.creations || [];
-  const labels = c.map((r) => r.period);
+  // The period holding the snapshot date is incomplete: say so on its label.
+  const labels = c.map((r) => (r.partial ? r.period + " (partial, to " + r.until + ")" : r.period));
   draw("chart-creations", {
     data: { labels, datasets: [
-      { type: "bar", label: "created" + suffix, data: c.map((r) => r.created), backgroundColor: colors[0], yAxisID: "y" },
+      { type: "bar", label: "created" + suffix, data: c.map((r) => r.created), backgroundColor: c.map((r) => (r.partial ? colors[0] + "55" : colors[0])), yAxisID: "y" },
       { type: "line", label: "cumulative" + suffix, data: c.map((r) => r.cumulative), borderColor: colors[1], yAxisID: "y1", pointRadius: 0 },
     ] },
     options: { scales: { y: { beginAtZero: true, title: { display: true, text: "created" } },

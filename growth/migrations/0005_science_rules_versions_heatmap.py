@@ -35,7 +35,7 @@ def unseed_science(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("growth", "0003_organization_origin_rule_selectors_reuse_per_snapshot"),
+        ("growth", "0004_snapshot_missing_columns"),
     ]
 
     operations = [
