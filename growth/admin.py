@@ -20,8 +20,27 @@ def recompute_aggregates(modeladmin, request, queryset):
     _queue_reaggregation(request)
 
 
+class RecomputesOnChange:
+    """Saving or deleting a row queues the recomputation (growth.signals); say so."""
+
+    def _announce(self, request):
+        messages.info(
+            request,
+            "Every snapshot's figures are being recomputed with this change (queue 'hub'); "
+            "until then pages say their figures come from the previous rules version.",
+        )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._announce(request)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._announce(request)
+
+
 @admin.register(DomainRule)
-class DomainRuleAdmin(admin.ModelAdmin):
+class DomainRuleAdmin(RecomputesOnChange, admin.ModelAdmin):
     list_display = ["domain", "subdomain", "field", "value", "exclude", "overrides_exclusions",
                     "description", "active"]  # fmt: skip
     list_filter = ["domain", "subdomain", "field", "exclude", "overrides_exclusions", "active"]
@@ -31,7 +50,7 @@ class DomainRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(KnownOrganization)
-class KnownOrganizationAdmin(admin.ModelAdmin):
+class KnownOrganizationAdmin(RecomputesOnChange, admin.ModelAdmin):
     list_display = ["name", "kind", "country", "source"]
     list_filter = ["kind", "country"]
     list_editable = ["kind", "country"]

@@ -4,7 +4,9 @@ Content-Security-Policy (no inline script or style), filterable by sub-domain.""
 import pytest
 
 from growth import services
+from growth.core.science import SCIENCE_ORGANIZATIONS
 from growth.core.simulate import simulate
+from growth.models import KnownOrganization
 
 STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:"
 
@@ -12,6 +14,12 @@ STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src '
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_heatmap_draws_under_a_strict_csp_and_filters_by_subdomain(live_server, tmp_path):
+    # A transactional test's database is flushed after it, migrations' seed rows included:
+    # seed the science organizations this page ranks, whatever ran before.
+    for name, kind, country in SCIENCE_ORGANIZATIONS:
+        KnownOrganization.objects.get_or_create(
+            name=name, defaults={"kind": kind, "country": country}
+        )
     path = tmp_path / "hub.parquet"
     simulate(str(path), models=6000, datasets=3000, seed=7, snapshots=1)
     services.import_snapshot_file(path)
@@ -36,7 +44,9 @@ def test_heatmap_draws_under_a_strict_csp_and_filters_by_subdomain(live_server, 
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.on(
                 "console",
-                lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+                lambda m: (
+                    violations.append(m.text) if "Content Security Policy" in m.text else None
+                ),
             )
             page.route("**/*", with_strict_csp)
             page.goto(f"{live_server.url}/growth/heatmap/?domain=science&months=0")
