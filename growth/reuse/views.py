@@ -35,6 +35,29 @@ def _metric_rows(metrics_list: list[dict], definitions) -> list[dict]:
     ]
 
 
+def _origins(metrics: dict) -> dict:
+    """The countries/developer-types tables of a domain page, largest first ("not available"
+    values stay strings and the template shows them)."""
+    countries = metrics.get("country_share_downloads_30d")
+    types = metrics.get("developer_type_share_downloads")
+    developers = metrics.get("developers") if isinstance(metrics.get("developers"), dict) else {}
+    by_month = developers.get("country_share_of_new_repos_by_created_month")
+    by_month = by_month if isinstance(by_month, dict) else {}
+    recent = sorted(by_month.items())[-12:]
+    month_countries = sorted(
+        {c for _, shares in recent for c in (shares or {})}, key=lambda c: (c == "unknown", c)
+    )
+    return {
+        "countries": sorted(countries.items(), key=lambda kv: -kv[1])
+        if isinstance(countries, dict)
+        else [],
+        "types": sorted(types.items(), key=lambda kv: -kv[1]) if isinstance(types, dict) else [],
+        "bases": list((developers.get("classified_by") or {}).items()),
+        "new_repos_by_month": recent,
+        "month_countries": month_countries,
+    }
+
+
 def reuse_index(request):
     wanted, warning = _requested_date(request)
     date, domains = reuse_metrics_by_domain(wanted)
@@ -75,6 +98,7 @@ def reuse_domain(request, domain: str):
             "rows": _metric_rows([metrics], ALL),
             "over_time": over_time,
             "daily": daily,
+            "origins": _origins(metrics),
             "reuse_charts": {
                 "simulated": simulated,
                 "concentration": reuse_chart_rows("concentration", domain, date)["results"],

@@ -78,6 +78,10 @@ def test_country_and_developer_type_shares_by_hand(hub_metrics):
                                            "default": 3}  # fmt: skip
     assert developers["downloads_classified_by"]["heuristic"] == pytest.approx(50 / 2000)
     # New repos per created year (all created in 2025 here): 4 industry-or-nonprofit ...
+    # All created 2025-06 (the fixture's date): CN Qwen; US google, allenai x2; unknown 4.
+    assert developers["country_share_of_new_repos_by_created_month"] == {
+        "2025-06": pytest.approx({"CN": 1 / 8, "US": 3 / 8, "unknown": 4 / 8})
+    }
     assert developers["type_share_of_new_repos_by_created_year"]["2025"] == pytest.approx(
         {"industry": 2 / 8, "academic": 1 / 8, "non-profit": 2 / 8, "government": 0.0,
          "independent": 3 / 8}

@@ -188,10 +188,16 @@ def test_unusable_files_give_clear_errors(tmp_path):
         call_command("import_snapshot", str(not_parquet))
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_snapshot", str(tmp_path / "missing.parquet"))
+    # A listing with missing columns imports (with a warning) once it is dated; without a
+    # date, or without ids, it cannot be used.
     partial = tmp_path / "partial.parquet"
     pq.write_table(pa.table({"id": ["a/b"], "repo_type": ["model"]}), partial)
-    with pytest.raises(CommandError, match=r"missing column\(s\).*createdAt"):
+    with pytest.raises(CommandError, match=r"no snapshot_date column.*--date"):
         call_command("import_snapshot", str(partial))
+    no_ids = tmp_path / "no-ids.parquet"
+    pq.write_table(pa.table({"author": ["a"], "repo_type": ["model"]}), no_ids)
+    with pytest.raises(CommandError, match=r"missing column\(s\) \['id'\]"):
+        call_command("import_snapshot", str(no_ids), "--date", "2026-11-01")
     assert Snapshot.objects.count() == 0
 
 

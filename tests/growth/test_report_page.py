@@ -65,6 +65,8 @@ def test_reuse_pages_draw_real_charts_without_inline_scripts_and_export(client, 
     reuse_metrics_store_file(write(tmp_path / "two.parquet", day_rows), all_dates=True)
 
     page = client.get(reverse("reuse:domain", args=["hub"])).content.decode()
+    assert "Share of 30-day downloads by country" in page
+    assert re.search(r"<td>unknown</td><td class=\"num\">[0-9.]+%</td>", page)
     assert '<canvas id="reuse-concentration"' in page and '<canvas id="reuse-daily"' in page
     assert "vendor/chartjs/chart.umd.min.js" in page and "growth/reuse_charts.js" in page
     # CSP: every script is a file or inert JSON data.

@@ -20,6 +20,7 @@ NEEDS = {
     "createdAt": (
         "developers.type_share_of_new_repos_by_created_year",
         "developers.country_share_of_new_repos_by_created_year",
+        "developers.country_share_of_new_repos_by_created_month",
         "adoption.ram.at_age", "model_sizes_by_created_year",
     ),
 }  # fmt: skip

@@ -151,6 +151,7 @@ class _Context:
     basis: np.ndarray  # int8 per row, index into developers.BASES
     downloads_30d: np.ndarray  # the Hub's rolling 30-day count, int64
     created_year: np.ndarray  # int, -1 when unknown
+    created_month: np.ndarray  # year * 12 + month - 1, -1 when unknown
     tree: object
     citations: object
     ram: np.ndarray  # float, NaN when undefined
@@ -281,6 +282,13 @@ def _build_context(history: pa.Table, rules, as_of: dt.date | None, directory=No
         basis=developers.basis[latest_rows],
         downloads_30d=_filled(table["downloads"]),
         created_year=created.to_numpy(zero_copy_only=False),
+        created_month=np.where(
+            created.to_numpy(zero_copy_only=False) >= 0,
+            created.to_numpy(zero_copy_only=False) * 12
+            + pc.fill_null(pc.month(table["createdAt"]), 1).to_numpy(zero_copy_only=False)
+            - 1,
+            -1,
+        ),
         tree=model_tree(table, is_model),
         citations=dataset_citations(table, is_model, is_dataset),
         ram=ram,
@@ -666,9 +674,18 @@ def _developers(ctx: _Context, rows: np.ndarray) -> dict:
         new_repos_by_country[str(int(year))] = code_shares(
             ctx.country[rows][in_year], ones[in_year], ctx.country_names, keep=[0]
         )
+    months = ctx.created_month[rows]
+    by_month = {}
+    for month in np.unique(months[months >= 0]):
+        in_month = months == month
+        label = f"{int(month) // 12:04d}-{int(month) % 12 + 1:02d}"
+        by_month[label] = code_shares(
+            ctx.country[rows][in_month], ones[in_month], ctx.country_names, keep=[0]
+        )
     return {
         "type_share_of_new_repos_by_created_year": new_repos_by_type,
         "country_share_of_new_repos_by_created_year": new_repos_by_country,
+        "country_share_of_new_repos_by_created_month": by_month,
         "classified_by": {
             basis: int(np.count_nonzero(ctx.basis[rows] == code))
             for code, basis in enumerate(BASES)
