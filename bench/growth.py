@@ -55,13 +55,13 @@ def sql_list(values) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values)) + "]"
 
 
-def domain_condition(rules, key: str) -> str:
-    """The domain's rules as a DuckDB predicate over lower-cased tags/pipeline/library."""
-    own = [r for r in rules if r.key == key or (("/" not in key) and r.domain == key)]
-    tags = {r.value.lower() for r in own if r.field == "tag"}
-    tags |= {f"task_categories:{r.value.lower()}" for r in own if r.field == "task_category"}
-    pipelines = {r.value.lower() for r in own if r.field == "pipeline_tag"}
-    libraries = {r.value.lower() for r in own if r.field == "library_name"}
+def _matches(rules) -> str:
+    """Any of ``rules`` as a DuckDB predicate over lower-cased tags/pipeline/library/author."""
+    tags = {r.value.lower() for r in rules if r.field in ("tag", "architecture")}
+    tags |= {f"task_categories:{r.value.lower()}" for r in rules if r.field == "task_category"}
+    pipelines = {r.value.lower() for r in rules if r.field == "pipeline_tag"}
+    libraries = {r.value.lower() for r in rules if r.field == "library_name"}
+    authors = {r.value.lower() for r in rules if r.field == "author"}
     terms = []
     if tags:
         terms.append(f"list_has_any(t, {sql_list(tags)}::VARCHAR[])")
@@ -69,7 +69,31 @@ def domain_condition(rules, key: str) -> str:
         terms.append(f"coalesce(list_contains({sql_list(pipelines)}::VARCHAR[], p), false)")
     if libraries:
         terms.append(f"coalesce(list_contains({sql_list(libraries)}::VARCHAR[], l), false)")
-    return " OR ".join(terms) or "false"
+    if authors:
+        terms.append(f"coalesce(list_contains({sql_list(authors)}::VARCHAR[], a), false)")
+    return "(" + (" OR ".join(terms) or "false") + ")"
+
+
+def domain_condition(rules, key: str) -> str:
+    """The key's membership as growth.core.domains.classify defines it: an include rule of the
+    key matches, and no exclusion of the key or its domain does unless the matching include rule
+    overrides exclusions; a domain is its own rules' repos or any sub-domain's. (Lineage rules are
+    not ported: the default rules have none.)"""
+    if "/" in key:
+        return _key_condition(rules, key)
+    rule_keys = sorted({r.key for r in rules if r.domain == key})
+    return " OR ".join(f"({_key_condition(rules, k)})" for k in rule_keys) or "false"
+
+
+def _key_condition(rules, key: str) -> str:
+    own = [r for r in rules if r.key == key]
+    domain = key.split("/")[0]
+    exclusions = [r for r in rules if r.exclude and r.domain == domain and not r.subdomain]
+    if "/" in key:
+        exclusions += [r for r in own if r.exclude]
+    included = _matches([r for r in own if not r.exclude])
+    kept = _matches([r for r in own if r.overrides_exclusions])
+    return f"{included} AND (NOT {_matches(exclusions)} OR {kept})"
 
 
 def duckdb_aggregates(path: str, rules, organizations):
@@ -83,6 +107,7 @@ def duckdb_aggregates(path: str, rules, organizations):
               CAST(date_trunc('month', createdAt) AS DATE) AS month,
               list_transform(coalesce(tags, []), lambda x: lower(x)) AS t,
               lower(pipeline_tag) AS p, lower(library_name) AS l,
+              lower(coalesce(nullif(author, ''), split_part(id, '/', 1))) AS a,
               downloads, downloadsAllTime, likes
             FROM read_parquet('{path}') WHERE snapshot_date = DATE '{BENCH_DAY}'"""
     )

@@ -41,7 +41,11 @@ class SnapshotList(ReadOnly, generics.ListAPIView):
 class RuleSerializer(serializers.Serializer):
     field = serializers.CharField()
     value = serializers.CharField()
-    description = serializers.CharField()
+    description = serializers.CharField(help_text="the reason for the rule")
+    exclude = serializers.BooleanField(help_text="an exclusion rule")
+    overrides_exclusions = serializers.BooleanField(
+        help_text="a specific signal: exclusions do not apply"
+    )
 
 
 class DomainSummarySerializer(serializers.Serializer):
@@ -70,6 +74,8 @@ class ChartSerializer(serializers.Serializer):
     snapshot_date = serializers.DateField()
     source = serializers.CharField()
     simulated = serializers.BooleanField(help_text="true when the data is synthetic (simulate_hub)")
+    rules_version = serializers.IntegerField(allow_null=True, help_text="rule set the figures use")
+    rules_current = serializers.BooleanField(help_text="false while a rule change is recomputed")
     definition = serializers.CharField()
     results = serializers.ListField(child=serializers.DictField(), help_text="one row per point")
 
@@ -99,7 +105,13 @@ class DomainList(ReadOnly, APIView):
                 "dataset_share": s["dataset_share"],
                 "model_share": s["model_share"],
                 "rules": [
-                    {"field": r.field, "value": r.value, "description": r.description}
+                    {
+                        "field": r.field,
+                        "value": r.value,
+                        "description": r.description,
+                        "exclude": r.exclude,
+                        "overrides_exclusions": r.overrides_exclusions,
+                    }
                     for r in s["rules"]
                 ],
             }

@@ -39,6 +39,19 @@ DEFINITIONS = {
     ),
 }
 
+DEFINITIONS["heatmap"] = (
+    "Release heatmap: for the domain's organizations with the most repos (up to 40; an "
+    "organization is a namespace in the admin's list of known organizations), the number of "
+    "models and datasets each created per calendar month (createdAt, UTC), as listed in the "
+    "snapshot. A repo counts in every domain and sub-domain whose rules select it. Colours are "
+    "on a log scale of the largest cell shown."
+)
+DEFINITIONS["rules_version"] = (
+    "Rules version: every distinct set of active domain rules gets a number. Editing a rule in "
+    "the admin recomputes every snapshot's figures; until that finishes a page says its figures "
+    "come from an older version."
+)
+
 CHART_DEFINITIONS = {
     "creations": " ".join(
         [
@@ -52,4 +65,5 @@ CHART_DEFINITIONS = {
     "subdomains": "Each sub-domain's share of its domain's cumulative repos (for robotics: the LeRobot-format share).",
     "downloads": DEFINITIONS["downloads"],
     "authors": DEFINITIONS["authors"] + " Ranked by number of repos in the domain.",
+    "heatmap": DEFINITIONS["heatmap"],
 }

@@ -9,6 +9,9 @@ The Hub keeps no history, so every trend comes from our own dated snapshots:
 - ``DomainStat``        per snapshot x domain x repo type: totals, downloads between snapshots
 - ``CategoryRank``      every task category's yearly count and rank (the "rank 44 -> 1" chart)
 - ``TopAuthor``         top organizations and independent authors per domain
+- ``ReleaseCell``       the release heatmap: models and datasets per organization and month
+- ``RuleSetVersion``    every distinct set of active rules, numbered; a snapshot's aggregates
+                        record the version they were computed with
 """
 
 from django.db import models
@@ -28,7 +31,16 @@ class DomainRule(models.Model):
     subdomain = models.SlugField(max_length=64, blank=True, default="")
     field = models.CharField(max_length=20, choices=[(f, f) for f in FIELDS])
     value = models.CharField(max_length=200)
-    description = models.CharField(max_length=300, blank=True, default="")
+    description = models.CharField(
+        "reason", max_length=300, blank=True, default="", help_text="why this rule: shown on pages"
+    )
+    exclude = models.BooleanField(
+        default=False, help_text="an exclusion: matching repos are taken out of the (sub-)domain"
+    )
+    overrides_exclusions = models.BooleanField(
+        default=False,
+        help_text="a specific signal: keeps the repo in even when an exclusion matches",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -41,7 +53,34 @@ class DomainRule(models.Model):
 
     def __str__(self):
         key = f"{self.domain}/{self.subdomain}" if self.subdomain else self.domain
-        return f"{key}: {self.field} = {self.value}"
+        verb = "excludes" if self.exclude else "="
+        return f"{key}: {self.field} {verb} {self.value}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from growth.core.rules import Rule
+
+        try:  # the engine's own checks, so the admin refuses what the engine would refuse
+            Rule(self.domain, self.subdomain, self.field, self.value, self.description,
+                 self.exclude, self.overrides_exclusions)  # fmt: skip
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class RuleSetVersion(models.Model):
+    """One distinct set of active rules. Its number is what pages show ("rules v3")."""
+
+    number = models.AutoField(primary_key=True)
+    digest = models.CharField(max_length=12, unique=True)  # growth.core.domains.rules_digest
+    rules = models.JSONField(default=list)  # the rules as they were, for the record
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+
+    def __str__(self):
+        return f"rules v{self.number} ({self.digest})"
 
 
 class KnownOrganization(models.Model):
@@ -116,6 +155,10 @@ class Snapshot(models.Model):
     aggregated_at = models.DateTimeField(null=True, blank=True)
     # Repo rows deleted to save space (prune_hub_rows); the stored aggregates remain.
     rows_pruned = models.BooleanField(default=False)
+    # The rules the stored aggregates were computed with (null: before rules were versioned).
+    rules_version = models.ForeignKey(
+        RuleSetVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="snapshots"
+    )
     missing_columns = models.JSONField(
         default=list,
         blank=True,
@@ -277,6 +320,48 @@ class TopAuthor(models.Model):
 
     def __str__(self):
         return f"{self.domain} {self.repo_type}s: #{self.rank} {self.author}"
+
+
+class ReleaseCell(models.Model):
+    """The release heatmap: repos an organization created in a month, within a domain."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="releases")
+    domain = models.CharField(max_length=130)
+    author = models.CharField(max_length=200)
+    month = models.DateField()  # first day of the month
+    model_releases = models.BigIntegerField()
+    dataset_releases = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["snapshot", "domain"])]
+
+    def __str__(self):
+        return f"{self.domain}: {self.author} {self.month:%Y-%m}"
+
+
+class RepoContributors(models.Model):
+    """Commit authors of one repo, from its commit history on the Hub: the evidence behind the
+    community projects (``growth.core.community``). One row per repo scanned for a domain."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="contributors")
+    domain = models.CharField(max_length=130)
+    project = models.CharField(max_length=200)  # the organization namespace
+    repo_type = models.CharField(max_length=8, choices=REPO_TYPES)
+    repo_id = models.CharField(max_length=300)
+    authors = models.JSONField(default=dict)  # commit author -> commits
+    error = models.TextField(blank=True, default="")  # why the history could not be read
+    fetched_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "domain", "repo_type", "repo_id"],
+                name="growth_contributors_once_per_repo",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.repo_type} {self.repo_id}: {len(self.authors)} contributors"
 
 
 # The reuse metrics' models (issue 6) live in their own module.

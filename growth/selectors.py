@@ -19,7 +19,7 @@ from django.db.models import Q
 
 from growth.core.aggregate import HUB_KEY
 from growth.core.developers import Organization
-from growth.core.domains import DEFAULT_RULES, Rule, domain_keys
+from growth.core.domains import DEFAULT_RULES, Rule, domain_keys, rules_digest
 from growth.models import (
     CategoryRank,
     DomainRule,
@@ -27,6 +27,8 @@ from growth.models import (
     IngestRun,
     KnownOrganization,
     MonthlyCreation,
+    ReleaseCell,
+    RuleSetVersion,
     Snapshot,
     TopAuthor,
 )
@@ -35,7 +37,9 @@ log = logging.getLogger(__name__)
 
 PERIODS = ("month", "quarter", "year")
 REPO_TYPE_NAMES = ("dataset", "model")
-CHARTS = ("creations", "ranks", "subdomains", "downloads", "authors")
+CHARTS = ("creations", "ranks", "subdomains", "downloads", "authors", "heatmap")
+HEATMAP_WINDOWS = (12, 24, 36, 0)  # months shown on the heatmap page; 0 = every month
+HEATMAP_LEVELS = 6
 
 
 class UnknownDomain(LookupError):
@@ -45,7 +49,11 @@ class UnknownDomain(LookupError):
 def active_rules() -> list[Rule]:
     """The admin's active rules as ``Rule`` objects; the defaults when there are none."""
     rows = DomainRule.objects.filter(active=True).order_by("domain", "subdomain", "field", "value")
-    rules = [Rule(r.domain, r.subdomain, r.field, r.value, r.description) for r in rows]
+    rules = [
+        Rule(r.domain, r.subdomain, r.field, r.value, r.description, r.exclude,
+             r.overrides_exclusions)
+        for r in rows
+    ]  # fmt: skip
     return rules or list(DEFAULT_RULES)
 
 
@@ -255,7 +263,11 @@ def creation_series(snapshot: Snapshot, domain: str, repo_type: str, period: str
 
 def _own_categories(domain: str, repo_type: str) -> set[str]:
     field = "task_category" if repo_type == "dataset" else "pipeline_tag"
-    return {r.value.lower() for r in rules_by_key().get(domain, []) if r.field == field}
+    return {
+        r.value.lower()
+        for r in rules_by_key().get(domain, [])
+        if r.field == field and not r.exclude  # an exclusion is not one of the domain's categories
+    }
 
 
 def rank_series(snapshot: Snapshot, domain: str, repo_type: str) -> list[dict]:
@@ -372,6 +384,135 @@ def author_dicts(rows) -> list[dict]:
     ]
 
 
+# --- rule versions -------------------------------------------------------------------------------
+
+
+def rules_version(snapshot: Snapshot) -> dict:
+    """Which rule set a snapshot's figures come from, and whether it is the active one now."""
+    active_digest = rules_digest(active_rules())
+    version = snapshot.rules_version
+    active = RuleSetVersion.objects.filter(digest=active_digest).first()
+    return {
+        "number": version.number if version else None,
+        "digest": version.digest if version else None,
+        "current": bool(version) and version.digest == active_digest,
+        "active_number": active.number if active else None,
+        "active_digest": active_digest,
+    }
+
+
+# --- release heatmap -----------------------------------------------------------------------------
+
+
+def _month_label(month: date) -> str:
+    return month.strftime("%Y-%m")
+
+
+def heatmap_rows(snapshot: Snapshot, domain: str) -> list[dict]:
+    """Every non-empty (organization, month) cell: models and datasets created, and their sum.
+
+    Organizations are the domain's top organizations by repos (see ``growth.core.aggregate``);
+    rows are ordered by the organization's total releases, then by month.
+    """
+    cells = list(ReleaseCell.objects.filter(snapshot=snapshot, domain=domain))
+    totals = defaultdict(int)
+    for cell in cells:
+        totals[cell.author] += cell.model_releases + cell.dataset_releases
+    cells.sort(key=lambda c: (-totals[c.author], c.author.lower(), c.month))
+    return [
+        {
+            "organization": c.author,
+            "month": _month_label(c.month),
+            "releases": c.model_releases + c.dataset_releases,
+            "models": c.model_releases,
+            "datasets": c.dataset_releases,
+        }
+        for c in cells
+    ]
+
+
+def _months_between(first: date, last: date) -> list[date]:
+    months, current = [], date(first.year, first.month, 1)
+    while current <= last:
+        months.append(current)
+        current = _next_start(current, "month")
+    return months
+
+
+def heatmap_grid(snapshot: Snapshot, domain: str, window: int = 24) -> dict:
+    """The heatmap as a grid: organizations (rows, most releases first) x months (columns).
+
+    ``window`` months up to the snapshot's month (0: from the first release). Every cell has a
+    colour ``level``: 0 for no release, else 1..HEATMAP_LEVELS on a log scale of the largest
+    cell shown, so one huge month does not wash out everything else.
+    """
+    import math
+
+    rows = heatmap_rows(snapshot, domain)
+    last = date(snapshot.taken_on.year, snapshot.taken_on.month, 1)
+    if window:
+        index = last.year * 12 + last.month - 1 - (window - 1)
+        first = date(index // 12, index % 12 + 1, 1)
+    else:
+        first = min((date.fromisoformat(r["month"] + "-01") for r in rows), default=last)
+    months = _months_between(first, last)
+    labels = [_month_label(m) for m in months]
+    shown = set(labels)
+    by_org: dict[str, dict[str, dict]] = {}
+    for row in rows:
+        if row["month"] in shown:
+            by_org.setdefault(row["organization"], {})[row["month"]] = row
+    largest = max((r["releases"] for cells in by_org.values() for r in cells.values()), default=0)
+    grid = []
+    for organization, cells in sorted(
+        by_org.items(),
+        key=lambda item: (-sum(c["releases"] for c in item[1].values()), item[0].lower()),
+    ):
+        line = []
+        for label in labels:
+            cell = cells.get(label)
+            releases = cell["releases"] if cell else 0
+            level = 0
+            if releases:
+                level = max(
+                    1, math.ceil(HEATMAP_LEVELS * math.log1p(releases) / math.log1p(largest))
+                )
+            line.append(
+                {
+                    "month": label,
+                    "releases": releases,
+                    "models": cell["models"] if cell else 0,
+                    "datasets": cell["datasets"] if cell else 0,
+                    "level": level,
+                }
+            )
+        grid.append(
+            {"organization": organization, "total": sum(c["releases"] for c in line), "cells": line}
+        )
+    return {"months": labels, "rows": grid, "largest": largest, "window": window}
+
+
+# --- community projects --------------------------------------------------------------------------
+
+
+def community(snapshot: Snapshot, domain: str) -> dict:
+    """Community projects of a domain from the stored commit histories (``RepoContributors``)."""
+    from growth.core.community import RepoCommits, community_projects
+    from growth.models import RepoContributors
+
+    rows = list(RepoContributors.objects.filter(snapshot=snapshot, domain=domain))
+    read = [r for r in rows if not r.error]
+    return {
+        "projects": community_projects(
+            RepoCommits(r.project, r.repo_type, r.repo_id, r.authors) for r in read
+        ),
+        "repos_read": len(read),
+        "failures": [r for r in rows if r.error],
+        "fetched_from": min((r.fetched_at for r in rows), default=None),
+        "fetched_to": max((r.fetched_at for r in rows), default=None),
+    }
+
+
 def chart_rows(snapshot: Snapshot, key: str, chart: str, repo_type: str, period: str) -> list:
     """Every chart's data by name: what the page draws, the exports and the API all use this."""
     if chart == "creations":
@@ -384,6 +525,8 @@ def chart_rows(snapshot: Snapshot, key: str, chart: str, repo_type: str, period:
         return downloads_series(snapshot, key, repo_type)
     if chart == "authors":
         return author_dicts(author_rows(snapshot, key, repo_type))
+    if chart == "heatmap":  # models and datasets together, as the report's heatmap counts them
+        return heatmap_rows(snapshot, key)
     raise UnknownDomain(f"no chart named {chart!r}")
 
 

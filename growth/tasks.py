@@ -47,6 +47,14 @@ def reaggregate(snapshot_id: int | None = None) -> int:
     return count
 
 
+@shared_task(name="growth.scan_community", acks_late=True, time_limit=4 * 60 * 60)
+def scan_community(snapshot_id: int, domain: str = "science") -> dict:
+    """Read the commit histories behind the community projects (resumable: skips what is done)."""
+    from growth.services.community import scan_contributors
+
+    return scan_contributors(snapshot_id, domain)
+
+
 @shared_task(name="growth.prune_history", acks_late=True)
 def prune_history() -> dict:
     """Beat: keep the newest ``HUB_HISTORY_KEEP_DAYS`` days (default 400) of the history."""

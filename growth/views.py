@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from growth import selectors
+from growth.core import science
 from growth.definitions import CHART_DEFINITIONS, DEFINITIONS
 
 
@@ -41,15 +42,19 @@ class ChartQuery:
 
     def payload(self, chart: str, rows) -> dict:
         """What the JSON export and the API return for one chart: data plus provenance."""
+        version = selectors.rules_version(self.snapshot)
         return {
             "domain": self.key,
             "chart": chart,
-            "repo_type": self.repo_type,
+            # The heatmap counts models and datasets together, as the report's heatmap does.
+            "repo_type": "all" if chart == "heatmap" else self.repo_type,
             "period": self.period if chart in ("creations", "subdomains") else None,
             "snapshot": self.snapshot.pk,
             "snapshot_date": self.snapshot.taken_on.isoformat(),
             "source": self.snapshot.source,
             "simulated": self.snapshot.simulated,
+            "rules_version": version["number"],
+            "rules_current": version["current"],
             "definition": CHART_DEFINITIONS[chart],
             "results": rows,
         }
@@ -97,7 +102,9 @@ def domain_page(request, key: str):
         "key": key,
         "parent": parent,
         "subdomains": [k for k in rules if k.startswith(parent + "/")],
-        "rules": rules.get(key, []),
+        "rules": rules.get(key, []) + _exclusions_for(rules, key),
+        "rules_version": selectors.rules_version(query.snapshot),
+        "taxonomy": _taxonomy(parent),
         "query": query,
         "snapshot": query.snapshot,
         "snapshots": selectors.ready_snapshots()[:50],
@@ -119,6 +126,89 @@ def domain_page(request, key: str):
         },
     }
     return render(request, "growth/domain.html", context)
+
+
+def _exclusions_for(rules: dict, key: str) -> list:
+    """A sub-domain's page also lists its domain's exclusions (they apply to it too)."""
+    if "/" not in key:
+        return []
+    return [r for r in rules.get(key.split("/")[0], []) if r.exclude and not r.subdomain]
+
+
+def _taxonomy(parent: str) -> list[dict]:
+    """The science sub-domains with what they cover (the report's four areas first)."""
+    if parent != science.DOMAIN:
+        return []
+    return [
+        {"key": science.subdomain_key(name), "label": label, "description": description,
+         "report_area": name in science.REPORT_AREAS}
+        for name, (label, description) in science.TAXONOMY.items()
+    ]  # fmt: skip
+
+
+@require_GET
+def heatmap(request):
+    """Organizations x months: releases (models + datasets) in a domain, filterable by sub-domain.
+
+    Plain HTML and CSS (no script): the grid is a table whose cells carry a colour level.
+    """
+    params = request.GET.copy()
+    params.setdefault("domain", "science")
+    query = ChartQuery(params)
+    if query.snapshot is None:
+        return render(request, "growth/index.html", {"snapshot": None}, status=404)
+    window = params.get("months", "24")
+    if not window.isdigit() or int(window) not in selectors.HEATMAP_WINDOWS:
+        query.errors.append(
+            "months must be one of "
+            + ", ".join(str(w) for w in selectors.HEATMAP_WINDOWS)
+            + " (0 = every month)"
+        )
+    if query.errors:
+        return render(request, "growth/error.html", {"errors": query.errors}, status=400)
+    window = int(window)
+    grid = selectors.heatmap_grid(query.snapshot, query.key, window)
+    parent = query.key.split("/")[0]
+    rules = selectors.rules_by_key()
+    context = {
+        "key": query.key,
+        "parent": parent,
+        "domains": [k for k in rules if "/" not in k],
+        "subdomains": [k for k in rules if k.startswith(parent + "/")],
+        "query": query,
+        "snapshot": query.snapshot,
+        "snapshots": selectors.ready_snapshots()[:50],
+        "grid": grid,
+        "windows": selectors.HEATMAP_WINDOWS,
+        "levels": range(selectors.HEATMAP_LEVELS + 1),
+        "rules_version": selectors.rules_version(query.snapshot),
+        "definitions": DEFINITIONS,
+        "export_query": f"domain={query.key}&snapshot={query.snapshot.pk}",
+    }
+    return render(request, "growth/heatmap.html", context)
+
+
+@require_GET
+def community(request):
+    """Community projects: the domain's organizations ranked by distinct commit authors."""
+    params = request.GET.copy()
+    params.setdefault("domain", "science")
+    query = ChartQuery(params)
+    if query.snapshot is None:
+        return render(request, "growth/index.html", {"snapshot": None}, status=404)
+    if query.errors:
+        return render(request, "growth/error.html", {"errors": query.errors}, status=400)
+    rules = selectors.rules_by_key()
+    context = {
+        "key": query.key,
+        "parent": query.key.split("/")[0],
+        "keys": list(rules),
+        "query": query,
+        "snapshot": query.snapshot,
+        "snapshots": selectors.ready_snapshots()[:50],
+        "community": selectors.community(query.snapshot, query.key),
+    }
+    return render(request, "growth/community.html", context)
 
 
 @require_GET
@@ -156,6 +246,7 @@ def to_csv(payload: dict) -> str:
         "snapshot_date": payload["snapshot_date"],
         "source": payload["source"],
         "simulated": payload["simulated"],
+        "rules_version": payload.get("rules_version"),
     }
     columns = list(provenance) + (list(rows[0]) if rows else [])
     buffer = io.StringIO()

@@ -27,8 +27,11 @@ def decode_cursor(cursor: str) -> int:
 
 
 class HubStub:
-    def __init__(self, models=(), datasets=(), max_page_size: int = 1000):
+    def __init__(self, models=(), datasets=(), max_page_size: int = 1000, commits=None):
         self.repos = {"models": list(models), "datasets": list(datasets)}
+        # ("models"|"datasets", repo id) -> commit authors, one list per commit; served at
+        # /api/{kind}/{id}/commits/{revision} like the Hub (HfApi.list_repo_commits)
+        self.commits = commits or {}
         self.max_page_size = max_page_size
         # (kind, page offset) -> list of responses to give before the real page, each
         # {"status": 429, "headers": {...}}; consumed one per request.
@@ -79,6 +82,8 @@ class HubStub:
 
     def _answer(self, handler):
         parts = urlsplit(handler.path)
+        if "/commits/" in parts.path:
+            return self._answer_commits(handler, parts.path)
         kind = parts.path.removeprefix("/api/").strip("/")
         if kind not in self.repos:
             return self._send(handler, 404, {"error": f"Sorry, we can't find {parts.path}"})
@@ -106,6 +111,20 @@ class HubStub:
             link = f"http://{host}:{port}{parts.path}?{urlencode(next_query, doseq=True)}"
             headers["Link"] = f'<{link}>; rel="next"'
         return self._send(handler, 200, page, headers)
+
+    def _answer_commits(self, handler, path):
+        kind, _, rest = path.removeprefix("/api/").partition("/")
+        repo_id = rest.rsplit("/commits/", 1)[0]
+        with self._lock:
+            self.requests.append({"kind": f"{kind}-commits", "offset": 0, "repo": repo_id})
+        if (kind, repo_id) not in self.commits:
+            return self._send(handler, 404, {"error": "Repository not found"})
+        body = [
+            {"id": f"{i:040x}", "authors": [{"user": a} for a in authors],
+             "date": "2025-06-01T00:00:00.000Z", "title": f"commit {i}", "message": ""}
+            for i, authors in enumerate(self.commits[(kind, repo_id)])
+        ]  # fmt: skip
+        return self._send(handler, 200, body)
 
     @staticmethod
     def _send(handler, status, body, headers=None):

@@ -13,6 +13,9 @@ Everything the pages show is derived from these few aggregates, stored per snaps
   are pipeline tags.
 - ``top_authors``: per domain and repo type, the top organizations and the top independent
   authors by number of repos.
+- ``releases``: the release heatmap: per domain, the ``HEATMAP_ORGANIZATIONS`` organizations with
+  the most repos (models and datasets together) and, per month of ``createdAt``, how many models
+  and datasets each created (non-zero cells only).
 
 The whole Hub is stored as the pseudo-domain ``HUB_KEY`` so shares are a division away.
 """
@@ -29,6 +32,7 @@ from growth.core.domains import Rule, classify
 
 HUB_KEY = "_hub"
 TOP_AUTHORS = 25
+HEATMAP_ORGANIZATIONS = 40
 CATEGORY_PREFIX = "task_categories:"
 AGGREGATE_COLUMNS = [
     "repo_type", "id", "author", "createdAt", "downloads", "downloadsAllTime", "likes", "tags",
@@ -42,6 +46,7 @@ class Aggregates:
     stats: list[dict] = field(default_factory=list)
     ranks: list[dict] = field(default_factory=list)
     top_authors: list[dict] = field(default_factory=list)
+    releases: list[dict] = field(default_factory=list)  # the organizations x months heatmap
     models: int = 0
     datasets: int = 0
 
@@ -192,6 +197,40 @@ def _top_authors(domain, repo_type, mask, author_codes, author_names, is_org, nu
     return rows
 
 
+def _release_cells(domain, mask, is_model, months, author_codes, author_names, is_org):
+    """Models and datasets created per organization and month, for the domain's top organizations."""
+    rows = []
+    organization_rows = mask & (months >= 0) & is_org[author_codes]
+    if not organization_rows.any():
+        return rows
+    codes = author_codes[organization_rows]
+    totals = np.bincount(codes, minlength=len(author_names))
+    candidates = np.nonzero(totals)[0]
+    # Most releases first; the name breaks ties so the selection is stable.
+    order = np.lexsort((np.array([author_names[c] for c in candidates]), -totals[candidates]))
+    chosen = candidates[order[:HEATMAP_ORGANIZATIONS]]
+    keep = np.isin(codes, chosen)
+    codes, row_months = codes[keep], months[organization_rows][keep]
+    models = is_model[organization_rows][keep]
+    first = int(row_months.min())
+    span = int(row_months.max()) - first + 1
+    cell = codes.astype(np.int64) * span + (row_months - first)
+    model_counts = np.bincount(cell[models], minlength=len(author_names) * span)
+    dataset_counts = np.bincount(cell[~models], minlength=len(author_names) * span)
+    for index in np.nonzero(model_counts + dataset_counts)[0]:
+        code, offset = divmod(int(index), span)
+        rows.append(
+            {
+                "domain": domain,
+                "author": author_names[code],
+                "month": month_start(first + offset),
+                "models": int(model_counts[index]),
+                "datasets": int(dataset_counts[index]),
+            }
+        )
+    return rows
+
+
 def aggregate(
     table: pa.Table,
     rules: list[Rule],
@@ -262,5 +301,10 @@ def aggregate(
                     domain, repo_type, mask & named[author_codes], author_codes, author_names,
                     is_org, numbers,
                 )  # fmt: skip
+        if domain != HUB_KEY and domain_mask.any():
+            result.releases += _release_cells(
+                domain, domain_mask & named[author_codes], type_masks["model"], months,
+                author_codes, author_names, is_org,
+            )  # fmt: skip
     result.ranks = _category_ranks(table, type_masks, months)
     return result

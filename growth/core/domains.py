@@ -6,6 +6,9 @@ A rule says "a repo whose <field> matches <value> belongs to <domain>[/<subdomai
 - ``tag``:           any tag, compared case-insensitively (the Hub has both ``LeRobot`` and ``lerobot``)
 - ``pipeline_tag``:  a model's pipeline tag, e.g. ``robotics``
 - ``library_name``:  a model's library, e.g. ``lerobot``
+- ``architecture``:  a model's architecture, the ``model_type`` of its ``config.json``, which the Hub
+                     also lists as a tag (``esm``, ``t5``); read from a ``model_type`` column when
+                     the snapshot has one, else from the tags
 - ``author``:        the author namespace (the ``author`` column, else the id's namespace),
                      case-insensitive, e.g. ``arcinstitute``: "everything this organization
                      publishes" (the AI-for-science "author organizations" rules use it)
@@ -15,8 +18,13 @@ A rule says "a repo whose <field> matches <value> belongs to <domain>[/<subdomai
                      base-model tree reaches a model published by Qwen). Descendants are found
                      transitively (fine-tunes of quantizations of ...), per snapshot date.
 
-A repo belongs to a domain when any rule of the domain or of one of its sub-domains matches, so a
-repo can belong to several domains (a chemistry robot dataset is in both). The rules below are the
+A rule either includes (the default) or excludes. A repo belongs to a key (domain or sub-domain)
+when one of the key's include rules matches, unless an exclude rule of the key or of its domain
+matches too; an include rule marked ``overrides_exclusions`` (a specific signal, such as a science
+library or architecture) keeps the repo in despite the exclusions. A repo belongs to a domain when
+it belongs to the domain's own rules or to one of its sub-domains, so a repo can belong to several
+domains (a chemistry robot dataset is in both). ``Rule`` itself lives in ``growth.core.rules`` (so
+``growth.core.science`` can define rules that this module runs); it is re-exported here. The rules below are the
 defaults; ``growth.models.DomainRule`` rows (editable in the admin) replace them when present.
 Counts derived from the masks are documented where they are shown (per period, or cumulative).
 
@@ -24,47 +32,16 @@ This module is plain Python + pyarrow + numpy so the command-line metrics can ru
 database.
 """
 
+import hashlib
+import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-FIELDS = ("task_category", "tag", "pipeline_tag", "library_name", "author", "lineage")
-
-RESERVED_DOMAIN = "hub"  # every repo of a snapshot; pages and metrics add it beside the domains
-
-
-@dataclass(frozen=True)
-class Rule:
-    domain: str
-    subdomain: str  # "" for a rule that places a repo in the domain itself
-    field: str
-    value: str
-    description: str = ""
-
-    def __post_init__(self):
-        if self.field not in FIELDS:
-            raise ValueError(f"rule field {self.field!r} is not one of {FIELDS}")
-        if not self.domain or "/" in self.domain or "/" in self.subdomain:
-            raise ValueError("domain and subdomain are non-empty names without '/'")
-        if self.domain.lower() == RESERVED_DOMAIN:
-            raise ValueError(f"{RESERVED_DOMAIN!r} is the scope of every repo, not a rule domain")
-
-    @property
-    def key(self) -> str:
-        return f"{self.domain}/{self.subdomain}" if self.subdomain else self.domain
-
-
-def _science(subdomain: str, *tags: str, task_categories: Iterable[str] = ()) -> list[Rule]:
-    rules = [Rule("science", subdomain, "tag", tag, f"tag '{tag}'") for tag in tags]
-    rules += [
-        Rule("science", subdomain, "task_category", tc, f"task_categories:{tc}")
-        for tc in task_categories
-    ]
-    return rules
-
+from growth.core.rules import FIELDS, RESERVED_DOMAIN, Rule  # noqa: F401 (re-exported)
+from growth.core.science import SCIENCE_RULES
 
 DEFAULT_RULES: tuple[Rule, ...] = (
     # Robotics: what LeRobot writes on every dataset and policy card, plus the Hub's own category.
@@ -73,16 +50,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("robotics", "", "tag", "robotics", "tag 'robotics'"),
     Rule("robotics", "lerobot", "tag", "lerobot", "tag 'LeRobot' (any case), set by lerobot's dataset card"),
     Rule("robotics", "lerobot", "library_name", "lerobot", "model library_name: lerobot"),
-    # AI for science, one sub-domain per field.
-    *_science("biology", "biology", "genomics", "protein", "proteomics", "bioinformatics", task_categories=("biology",)),
-    *_science("chemistry", "chemistry", "molecules", "drug-discovery", task_categories=("chemistry",)),
-    *_science("physics", "physics", "astronomy", "astrophysics", "particle-physics"),
-    *_science("medicine", "medical", "medicine", "clinical", "healthcare", task_categories=("medical",)),
-    *_science("materials", "materials", "materials-science", "crystal-structure"),
-    *_science("climate", "climate", "weather", "earth-science", "geospatial"),
-    *_science("mathematics", "mathematics", "math", "theorem-proving"),
-    Rule("science", "", "tag", "science", "tag 'science'"),
-    Rule("science", "", "tag", "ai4science", "tag 'ai4science'"),
+    # AI for science: growth/core/science.py (taxonomy, rules with their reasons, exclusions).
+    *SCIENCE_RULES,
 )  # fmt: skip
 
 
@@ -129,6 +98,37 @@ def _column_in(table: pa.Table, column: str, wanted: set[str]) -> np.ndarray:
     return pc.fill_null(hits, False).to_numpy(zero_copy_only=False)
 
 
+def _matches(table, rules, flat_tags, namespaces, n) -> np.ndarray:
+    """Rows that match any of ``rules`` (every field, case-insensitive)."""
+    wanted_tags = {r.value.lower() for r in rules if r.field == "tag"}
+    wanted_tags |= {
+        f"task_categories:{r.value.lower()}" for r in rules if r.field == "task_category"
+    }
+    architectures = {r.value.lower() for r in rules if r.field == "architecture"}
+    if "model_type" not in table.column_names:
+        wanted_tags |= architectures  # the Hub lists config.json's model_type among the tags
+    mask = (
+        flat_tags.rows_with_any(wanted_tags, n)
+        if flat_tags is not None
+        else np.zeros(n, dtype=bool)
+    )
+    mask |= _column_in(table, "model_type", architectures)
+    mask |= _column_in(
+        table, "pipeline_tag", {r.value.lower() for r in rules if r.field == "pipeline_tag"}
+    )
+    mask |= _column_in(
+        table, "library_name", {r.value.lower() for r in rules if r.field == "library_name"}
+    )
+    authors = {r.value.lower() for r in rules if r.field == "author"}
+    if authors:
+        hits = pc.is_in(namespaces(), pa.array(sorted(authors)))
+        mask |= pc.fill_null(hits, False).to_numpy(zero_copy_only=False)
+    roots = {r.value.lower() for r in rules if r.field == "lineage"}
+    if roots:
+        mask |= lineage_mask(table, roots)
+    return mask
+
+
 def classify(table: pa.Table, rules: Iterable[Rule] = DEFAULT_RULES) -> dict[str, np.ndarray]:
     """Boolean row masks, one per domain and sub-domain key, for a snapshot table.
 
@@ -136,7 +136,8 @@ def classify(table: pa.Table, rules: Iterable[Rule] = DEFAULT_RULES) -> dict[str
     ``library_name`` (and ``id``/``author`` for author rules, ``repo_type``/``baseModels`` for
     lineage rules); missing columns simply match nothing. Work is vectorized: tags are
     flattened and lower-cased once for all rules. ``table`` may hold several snapshot dates:
-    lineage is then resolved date by date (a tree is one day's view).
+    lineage is then resolved date by date (a tree is one day's view). Exclusions: see the
+    module docstring.
     """
     rules = list(rules)
     n = table.num_rows
@@ -146,38 +147,32 @@ def classify(table: pa.Table, rules: Iterable[Rule] = DEFAULT_RULES) -> dict[str
         lowered = pa.ListArray.from_arrays(
             tags.offsets, pc.utf8_lower(tags.values), mask=tags.is_null()
         )
-
     flat_tags = _FlatTags(lowered) if lowered is not None else None
-    namespaces = None
+    cached_namespaces = []
+
+    def namespaces():
+        if not cached_namespaces:
+            cached_namespaces.append(pc.utf8_lower(author_namespace(table)))
+        return cached_namespaces[0]
+
+    def match(selected):
+        if not selected:
+            return np.zeros(n, dtype=bool)
+        return _matches(table, selected, flat_tags, namespaces, n)
+
+    domain_exclusions = {
+        domain: match([r for r in rules if r.domain == domain and not r.subdomain and r.exclude])
+        for domain in {r.domain for r in rules}
+    }
     by_rule_key: dict[str, np.ndarray] = {}
     for key in {rule.key for rule in rules}:
         own = [rule for rule in rules if rule.key == key]
-        wanted_tags = {r.value.lower() for r in own if r.field == "tag"}
-        wanted_tags |= {
-            f"task_categories:{r.value.lower()}" for r in own if r.field == "task_category"
-        }
-        mask = (
-            flat_tags.rows_with_any(wanted_tags, n)
-            if flat_tags is not None
-            else np.zeros(n, dtype=bool)
-        )
-        mask |= _column_in(
-            table, "pipeline_tag", {r.value.lower() for r in own if r.field == "pipeline_tag"}
-        )
-        mask |= _column_in(
-            table, "library_name", {r.value.lower() for r in own if r.field == "library_name"}
-        )
-        authors = {r.value.lower() for r in own if r.field == "author"}
-        if authors:
-            if namespaces is None:
-                namespaces = pc.utf8_lower(author_namespace(table))
-            mask |= pc.fill_null(pc.is_in(namespaces, pa.array(sorted(authors))), False).to_numpy(
-                zero_copy_only=False
-            )
-        roots = {r.value.lower() for r in own if r.field == "lineage"}
-        if roots:
-            mask |= lineage_mask(table, roots)
-        by_rule_key[key] = mask
+        included = match([r for r in own if not r.exclude])
+        excluded = domain_exclusions[own[0].domain].copy()
+        if "/" in key:
+            excluded |= match([r for r in own if r.exclude])
+        kept_anyway = match([r for r in own if r.overrides_exclusions])
+        by_rule_key[key] = included & (~excluded | kept_anyway)
 
     masks: dict[str, np.ndarray] = {}
     for key in domain_keys(rules):
@@ -190,6 +185,19 @@ def classify(table: pa.Table, rules: Iterable[Rule] = DEFAULT_RULES) -> dict[str
                     mask |= rule_mask
             masks[key] = mask
     return masks
+
+
+def rules_digest(rules: Iterable[Rule]) -> str:
+    """A short fingerprint of a rule set: equal rule sets (in any order) have equal digests.
+
+    Stored with every snapshot's aggregates, so a page can say which rules its figures come
+    from and whether they are current.
+    """
+    canonical = sorted(
+        (r.domain, r.subdomain, r.field, r.value.lower(), r.exclude, r.overrides_exclusions)
+        for r in rules
+    )
+    return hashlib.sha256(json.dumps(canonical).encode()).hexdigest()[:12]
 
 
 def author_namespace(table: pa.Table) -> pa.Array:

@@ -12,7 +12,10 @@ What it reproduces (scaled to the sizes asked for; the shape is kept):
 - LeRobot-format (``LeRobot`` tag) share of robotics datasets rising from 0 before 2024;
 - robotics policies (``pipeline_tag: robotics``, ``library_name: lerobot``) fine-tuned from
   LeRobot base models and declaring a robotics dataset (``dataset:<id>`` tags);
-- AI-for-science tags on a few percent of repos; base-model links on about a third of models.
+- AI-for-science repos (2.5-5% of datasets, 2.5% of models) follow the taxonomy's real signals
+  (``growth.core.science.PROFILES``): each sub-domain's tags, libraries, architectures and
+  publishing organizations; a quarter of them are LLM look-alikes (Q&A and instruction sets with
+  a field word) that the exclusion rules keep out. Base-model links on about a third of models.
 
 Several weekly snapshots are written: earlier ones hold the repos created by then, with all-time
 downloads rolled back by each repo's recent daily rate, so deltas between snapshots (daily
@@ -27,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from growth.core.science import simulated_signals
 from growth.core.snapshot import SNAPSHOT_SCHEMA
 
 SIMULATED_METADATA = {b"growth.simulated": b"true"}
@@ -78,9 +82,6 @@ PIPELINE_TAGS = [
 LIBRARIES = ["transformers", "diffusers", "peft", "sentence-transformers", "gguf", "timm",
              "stable-baselines3", "mlx", "onnx", "keras", "pytorch", "ml-agents"]  # fmt: skip
 LIBRARY_WEIGHTS = [0.45, 0.08, 0.14, 0.04, 0.10, 0.02, 0.04, 0.02, 0.02, 0.02, 0.05, 0.02]
-SCIENCE_TAGS = ["biology", "genomics", "protein", "chemistry", "molecules", "drug-discovery",
-                "physics", "astronomy", "medical", "clinical", "materials", "materials-science",
-                "climate", "weather", "geospatial", "mathematics", "math", "science"]  # fmt: skip
 ORGANIZATIONS = ["lerobot", "nvidia", "google", "facebook", "meta-llama", "microsoft", "Qwen",
                  "deepseek-ai", "allenai", "HuggingFaceTB", "mistralai", "stabilityai", "baidu",
                  "ByteDance", "tencent", "unitreerobotics", "pollen-robotics", "IPEC-COMMUNITY",
@@ -210,8 +211,11 @@ def simulate_datasets(rng, n: int, end: date) -> tuple[pa.Table, int]:
     lerobot_share = np.array([LEROBOT_SHARE_BY_YEAR.get(int(y), 0.0) for y in range(1970, 2100)])
     is_lerobot = is_robotics & (rng.random(n) < lerobot_share[years - 1970])
     lerobot_tag = _strings(["LeRobot"], np.zeros(n, int), is_lerobot)
-    science = rng.random(n) < np.where(years >= 2024, 0.04, 0.02)
-    science_tag = _strings(SCIENCE_TAGS, rng.integers(0, len(SCIENCE_TAGS), n), science)
+    # AI for science: the taxonomy's real signals (growth.core.science.PROFILES), plus LLM
+    # look-alikes (Q&A sets tagged with a field word) that the exclusion rules keep out.
+    science = simulated_signals(
+        rng, ~is_robotics & (rng.random(n) < np.where(years >= 2024, 0.05, 0.025)), "dataset"
+    )
     modality = _strings(["modality:video", "modality:tabular", "modality:text", "modality:image"],
                         np.where(is_robotics, 0, rng.integers(1, 4, n)))  # fmt: skip
 
@@ -222,6 +226,7 @@ def simulate_datasets(rng, n: int, end: date) -> tuple[pa.Table, int]:
         _strings(ROBOTICS_ORGANIZATIONS, _zipf_choice(rng, len(ROBOTICS_ORGANIZATIONS), 1.0, n)),
         author,
     )
+    author = pc.if_else(pc.is_valid(science.author), science.author, author)
     stem = _strings(["dataset", "corpus", "benchmark", "eval", "data"], rng.integers(0, 5, n))
     stem = pc.if_else(pa.array(is_robotics), _strings(["so100_pick_place", "koch_test", "aloha_sim",
                       "so101_record", "xarm_push"], rng.integers(0, 5, n)), stem)  # fmt: skip
@@ -238,7 +243,9 @@ def simulate_datasets(rng, n: int, end: date) -> tuple[pa.Table, int]:
             "downloads": last_30,
             "downloadsAllTime": all_time,
             "likes": likes,
-            "tags": _lists([robotics_tag, lerobot_tag, category_tag, science_tag, modality], n),
+            "tags": _lists(
+                [robotics_tag, lerobot_tag, category_tag, *science.tag_slots, modality], n
+            ),
             "pipeline_tag": pa.nulls(n, pa.string()),
             "library_name": pa.nulls(n, pa.string()),
             "baseModels": pa.nulls(n, SNAPSHOT_SCHEMA.field("baseModels").type),
@@ -280,8 +287,13 @@ def simulate_models(rng, n: int, end: date, robotics_dataset_ids: pa.Array) -> p
     library = _strings(LIBRARIES, library_code, rng.random(n) < 0.85)
     uses_lerobot = is_robotics & (rng.random(n) < np.where(years >= 2024, 0.75, 0.1))
     library = pc.if_else(pa.array(uses_lerobot), pa.scalar("lerobot"), library)
+    science = simulated_signals(rng, ~is_robotics & (rng.random(n) < 0.025), "model")
+    library = pc.if_else(pa.array(science.science), science.library, library)
+    pipeline = pc.if_else(pa.array(science.science), science.pipeline, pipeline)
+    pipeline = pc.if_else(pc.is_valid(science.pipeline), science.pipeline, pipeline)
 
     author = _authors(rng, n, org_share=0.08, pool=max(n // 6, 1))
+    author = pc.if_else(pc.is_valid(science.author), science.author, author)
     stem = _strings(["model", "bert-ft", "llama-lora", "qwen-gguf", "sd-xl", "whisper-ft", "vit"],
                     rng.integers(0, 7, n))  # fmt: skip
     stem = pc.if_else(pa.array(is_robotics), _strings(["act_so100", "smolvla_pick", "pi0_aloha",
@@ -317,8 +329,6 @@ def simulate_models(rng, n: int, end: date, robotics_dataset_ids: pa.Array) -> p
         dataset_tag = pc.if_else(pa.array(declares), _join(pa.array(np.full(n, "dataset:")), picked),
                                  pa.scalar(None, pa.string()))  # fmt: skip
     library_tag = library
-    science = rng.random(n) < 0.02
-    science_tag = _strings(SCIENCE_TAGS, rng.integers(0, len(SCIENCE_TAGS), n), science)
 
     last_30, likes = _activity(rng, created, all_time, end)
     return pa.table(
@@ -330,7 +340,7 @@ def simulate_models(rng, n: int, end: date, robotics_dataset_ids: pa.Array) -> p
             "downloads": last_30,
             "downloadsAllTime": all_time,
             "likes": likes,
-            "tags": _lists([library_tag, pipeline, base_tag, dataset_tag, science_tag], n),
+            "tags": _lists([library_tag, pipeline, base_tag, dataset_tag, *science.tag_slots], n),
             "pipeline_tag": pipeline,
             "library_name": library,
             "baseModels": _base_models(relation, parent),

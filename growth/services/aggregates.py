@@ -7,16 +7,38 @@ from django.utils import timezone
 
 from growth import selectors
 from growth.core.aggregate import aggregate
+from growth.core.domains import rules_digest
 from growth.models import (
     CategoryRank,
     DomainStat,
     HubRepo,
     MonthlyCreation,
+    ReleaseCell,
+    RuleSetVersion,
     Snapshot,
     TopAuthor,
 )
 
 from .repo_rows import read_repo_rows
+
+
+def rule_version(rules) -> RuleSetVersion:
+    """The numbered version of a rule set, recorded the first time the set is used."""
+    digest = rules_digest(rules)
+    version = RuleSetVersion.objects.filter(digest=digest).first()
+    if version is None:
+        version, _ = RuleSetVersion.objects.get_or_create(
+            digest=digest,
+            defaults={
+                "rules": [
+                    {"domain": r.domain, "subdomain": r.subdomain, "field": r.field,
+                     "value": r.value, "reason": r.description, "exclude": r.exclude,
+                     "overrides_exclusions": r.overrides_exclusions}
+                    for r in rules
+                ]
+            },
+        )  # fmt: skip
+    return version
 
 
 def previous_snapshot(snapshot: Snapshot) -> Snapshot | None:
@@ -36,13 +58,10 @@ def previous_snapshot(snapshot: Snapshot) -> Snapshot | None:
 @transaction.atomic
 def store_aggregates(snapshot: Snapshot, table: pa.Table, previous_table=None, previous=None):
     """Compute a snapshot's aggregates with the active rules and replace the stored ones."""
-    result = aggregate(
-        table,
-        selectors.active_rules(),
-        selectors.organization_directory(),
-        previous=previous_table,
-    )
-    for model in (MonthlyCreation, DomainStat, CategoryRank, TopAuthor):
+    rules = selectors.active_rules()
+    result = aggregate(table, rules, selectors.organization_directory(), previous=previous_table)
+    snapshot.rules_version = rule_version(rules)
+    for model in (MonthlyCreation, DomainStat, CategoryRank, TopAuthor, ReleaseCell):
         model.objects.filter(snapshot=snapshot).delete()
     MonthlyCreation.objects.bulk_create(
         [
@@ -69,11 +88,23 @@ def store_aggregates(snapshot: Snapshot, table: pa.Table, previous_table=None, p
     TopAuthor.objects.bulk_create(
         [TopAuthor(snapshot=snapshot, **a) for a in result.top_authors], batch_size=2000
     )
+    ReleaseCell.objects.bulk_create(
+        [
+            ReleaseCell(
+                snapshot=snapshot, domain=c["domain"], author=c["author"], month=c["month"],
+                model_releases=c["models"], dataset_releases=c["datasets"],
+            )
+            for c in result.releases
+        ],
+        batch_size=2000,
+    )  # fmt: skip
     snapshot.models_count = result.models
     snapshot.datasets_count = result.datasets
     snapshot.status = Snapshot.Status.READY
     snapshot.aggregated_at = timezone.now()
-    snapshot.save(update_fields=["models_count", "datasets_count", "status", "aggregated_at"])
+    snapshot.save(
+        update_fields=["models_count", "datasets_count", "status", "aggregated_at", "rules_version"]
+    )
     return result
 
 
