@@ -1,6 +1,7 @@
 from django.urls import path
 
 from curation import api, views
+from curation.distribution import urls as distribution_urls
 
 app_name = "curation"
 
@@ -80,3 +81,6 @@ urlpatterns = [
     path("api/curation/review-queue/", api.ReviewQueue.as_view(), name="api_review_queue"),
     path("api/curation/catalogue/", api.Catalogue.as_view(), name="api_catalogue"),
 ]
+
+# Published datasets leaving the platform: file browser, zip, citation, Hub-compatible API.
+urlpatterns += distribution_urls.urlpatterns

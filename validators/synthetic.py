@@ -86,7 +86,7 @@ def make_v30_dataset(
         root=root,
         robot_type=robot_type,
         use_videos=video,
-        vcodec="h264",
+        **_h264_encoder(LeRobotDataset.create),
     )
     rng = np.random.default_rng(seed)
     for episode in range(episodes):
@@ -109,6 +109,17 @@ def make_v30_dataset(
         dataset.save_episode()
     dataset.finalize()
     return root
+
+
+def _h264_encoder(create) -> dict:
+    """h264 videos: ``vcodec=`` up to lerobot 0.4, an ``RGBEncoderConfig`` from 0.5 on."""
+    import inspect
+
+    if "vcodec" in inspect.signature(create).parameters:
+        return {"vcodec": "h264"}
+    from lerobot.configs.video import RGBEncoderConfig
+
+    return {"rgb_encoder": RGBEncoderConfig(vcodec="h264")}
 
 
 # ---------------------------------------------------------------------------------------------
