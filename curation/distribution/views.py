@@ -9,15 +9,21 @@ from django.shortcuts import render
 
 from curation.distribution import card
 from curation.distribution import selectors as dist
+from curation.distribution.hub_api import InvalidToken, hub_user
 from curation.distribution.streams import zip_stream
 
 
 def page_errors(view):
     """Distribution lookups that fail are a 404 page, whatever failed (the dataset, its version, a
-    path): an unpublished dataset the user may not see does not exist for them."""
+    path): an unpublished dataset the user may not see does not exist for them. The user is the
+    session's, or a script's API token (``Authorization: Bearer``), as on the Hub API."""
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
+        try:
+            request.user = hub_user(request)
+        except InvalidToken:
+            return HttpResponse("invalid API token", status=401, content_type="text/plain")
         try:
             return view(request, *args, **kwargs)
         except dist.RepoNotFound as exc:
