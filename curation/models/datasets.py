@@ -39,6 +39,9 @@ class SubmissionState(models.TextChoices):
     READY_FOR_REVIEW = "ready_for_review", "Ready for review"
     IN_REVIEW = "in_review", "In review"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    # Validation found errors (or could not run): back to the lab with the report, files unlocked,
+    # never in the review queue (Dataverse's "return to author", done by the pipeline).
+    RETURNED = "returned", "Returned: validation failed"
     RESUBMITTED = "resubmitted", "Resubmitted"
     APPROVED = "approved", "Approved (published)"
     REJECTED = "rejected", "Rejected"

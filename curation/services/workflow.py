@@ -248,20 +248,35 @@ def submission_validation_finished(
     else:
         outcome = ValidationOutcome.PASSED
     current = Submission.objects.only("round").get(pk=submission_id)
-    target = SubmissionState.READY_FOR_REVIEW if current.round == 1 else SubmissionState.RESUBMITTED
-    submission = _transition(
-        submission_id,
-        "validation_finished",
-        actor=None,
-        target=target,
-        report=report,
-        error_count=errors,
-        warning_count=warnings,
-        validation_outcome=outcome,
-        last_error=error,
-        validated_at=timezone.now(),
-        progress_step="done",
-    )
+    if outcome in (ValidationOutcome.FAILED, ValidationOutcome.ERROR):
+        # Nothing a curator could approve: straight back to the lab, never into the queue.
+        target = SubmissionState.RETURNED
+    elif current.round == 1:
+        target = SubmissionState.READY_FOR_REVIEW
+    else:
+        target = SubmissionState.RESUBMITTED
+    with transaction.atomic():
+        submission = _transition(
+            submission_id,
+            "validation_finished",
+            actor=None,
+            target=target,
+            report=report,
+            error_count=errors,
+            warning_count=warnings,
+            validation_outcome=outcome,
+            last_error=error,
+            validated_at=timezone.now(),
+            progress_step="done",
+        )
+        if target == SubmissionState.RETURNED:
+            _notify_on_commit(
+                submission,
+                "returned to you: validation found errors",
+                f"{errors} error(s), {warnings} warning(s). Fix them, then resubmit."
+                if not error
+                else error,
+            )
     return submission
 
 
