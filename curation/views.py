@@ -7,8 +7,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
@@ -76,7 +77,7 @@ def my_submissions(request):
 @login_required
 def submission_new(request):
     if not roles.is_lab_member(request.user):
-        return HttpResponseForbidden("only lab members upload datasets")
+        raise PermissionDenied("only lab members upload datasets")
     form = SubmissionCreateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -101,7 +102,7 @@ def dataset_new_version(request, lab, slug):
             notes=request.POST.get("notes", ""),
         )
     except workflow.PermissionDenied:
-        return HttpResponseForbidden("only the lab's members can add a version")
+        raise PermissionDenied("only the lab's members can add a version") from None
     except workflow.WorkflowError as exc:
         messages.error(request, str(exc))
         return redirect("curation:dataset", lab=lab, slug=slug)
@@ -199,7 +200,7 @@ def submission_action(request, pk, action):
         else:
             raise Http404("unknown action")
     except workflow.PermissionDenied as exc:
-        return HttpResponseForbidden(str(exc))
+        raise PermissionDenied(str(exc)) from exc
     except workflow.WorkflowError as exc:
         messages.error(request, str(exc))
     else:
@@ -220,7 +221,7 @@ def submission_import(request, pk):
                 submission=submission, user=request.user, **form.cleaned_data
             )
         except workflow.PermissionDenied as exc:
-            return HttpResponseForbidden(str(exc))
+            raise PermissionDenied(str(exc)) from exc
         except workflow.WorkflowError as exc:
             messages.error(request, str(exc))
         else:
@@ -294,7 +295,7 @@ def submission_upload_archive(request, pk):
             token=session.token, user=request.user, offset=0, stream=upload, length=upload.size
         )
     except workflow.PermissionDenied as exc:
-        return HttpResponseForbidden(str(exc))
+        raise PermissionDenied(str(exc)) from exc
     except workflow.WorkflowError as exc:
         messages.error(request, str(exc))
     else:
@@ -311,7 +312,7 @@ def submission_remove_file(request, pk):
             submission=submission, user=request.user, path=request.POST.get("path", "")
         )
     except workflow.PermissionDenied as exc:
-        return HttpResponseForbidden(str(exc))
+        raise PermissionDenied(str(exc)) from exc
     except workflow.WorkflowError as exc:
         messages.error(request, str(exc))
     return redirect("curation:submission", pk=submission.pk)
@@ -323,7 +324,7 @@ def submission_remove_file(request, pk):
 @login_required
 def review_queue(request):
     if not roles.is_curator(request.user):
-        return HttpResponseForbidden("only curators see the review queue")
+        raise PermissionDenied("only curators see the review queue")
     params = request.GET
     qs = selectors.review_queue(
         state=params.get("state", ""),
