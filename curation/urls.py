@@ -23,6 +23,7 @@ urlpatterns = [
         name="submission_action",
     ),
     path("submissions/<int:pk>/import/", views.submission_import, name="submission_import"),
+    path("submissions/<int:pk>/comments/", views.submission_comment, name="submission_comment"),
     path(
         "submissions/<int:pk>/archive/", views.submission_upload_archive, name="submission_archive"
     ),

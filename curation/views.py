@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
@@ -19,7 +20,7 @@ from curation import conf, policies, roles, selectors
 from curation import datapage as dataset_reads
 from curation.forms import ArchiveForm, ImportForm, ReasonForm, SubmissionCreateForm
 from curation.models import Dataset, Lab, Submission, SubmissionState, ValidationOutcome
-from curation.services import storage, uploads, workflow
+from curation.services import comments, storage, uploads, workflow
 from curation.workflow import TRANSITIONS, allowed_actions
 
 
@@ -206,6 +207,23 @@ def submission_action(request, pk, action):
     else:
         messages.success(request, f"{action.replace('_', ' ').capitalize()}: done.")
     return redirect("curation:submission", pk=submission.pk)
+
+
+@login_required
+@require_POST
+def submission_comment(request, pk):
+    submission = submission_for(request.user, pk)
+    try:
+        comments.comment_add(
+            submission_id=submission.pk, user=request.user, body=request.POST.get("body", "")
+        )
+    except workflow.PermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except workflow.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Comment sent.")
+    return redirect(reverse("curation:submission", args=[submission.pk]) + "#comments")
 
 
 @login_required

@@ -2,6 +2,7 @@
 
 from curation.models.audit import AuditEvent
 from curation.models.catalogue import DatasetIndex, IndexCamera, IndexTask
+from curation.models.comments import Comment
 from curation.models.datasets import (
     Blob,
     Dataset,
@@ -17,6 +18,7 @@ from curation.models.labs import Lab
 __all__ = [
     "AuditEvent",
     "Blob",
+    "Comment",
     "Dataset",
     "DatasetIndex",
     "IndexCamera",

@@ -273,9 +273,7 @@ def submission_validation_finished(
             _notify_on_commit(
                 submission,
                 "returned to you: validation found errors",
-                f"{errors} error(s), {warnings} warning(s). Fix them, then resubmit."
-                if not error
-                else error,
+                error or f"{errors} error(s), {warnings} warning(s). Fix them, then resubmit.",
             )
     return submission
 
@@ -330,6 +328,7 @@ def submission_request_changes(*, submission_id: int, user, reason: str) -> Subm
         submission = _transition(
             submission_id, "request_changes", actor=user, reason=reason, reviewer=user
         )
+        _decision_comment(submission, user, "request_changes", reason)
         _notify_on_commit(submission, "changes requested", reason)
     return submission
 
@@ -344,8 +343,15 @@ def submission_reject(*, submission_id: int, user, reason: str) -> Submission:
             reviewer=user,
             decided_at=timezone.now(),
         )
+        _decision_comment(submission, user, "reject", reason)
         _notify_on_commit(submission, "rejected", reason)
     return submission
+
+
+def _decision_comment(submission: Submission, user, kind: str, reason: str) -> None:
+    from curation.services.comments import decision_comment
+
+    decision_comment(submission, user=user, kind=kind, reason=reason.strip())
 
 
 def _notify_on_commit(submission: Submission, decision: str, reason: str) -> None:

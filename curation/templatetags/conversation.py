@@ -1,0 +1,24 @@
+"""The conversation on a submission page, as an include that reads its own context."""
+
+from django import template
+
+from curation.services.comments import MAX_COMMENT_CHARS, can_comment
+
+register = template.Library()
+
+
+@register.inclusion_tag("curation/_comments.html", takes_context=True)
+def submission_comments(context, submission):
+    request = context["request"]
+    comments = list(submission.comments.select_related("author"))
+    decisions = [c for c in comments if c.is_decision and c.round == submission.round]
+    return {
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+        "submission": submission,
+        "comments": comments,
+        # The latest decision's reason stays at the top, whatever follows it.
+        "pinned": decisions[-1] if decisions else None,
+        "can_comment": can_comment(request.user, submission),
+        "max_chars": MAX_COMMENT_CHARS,
+    }
