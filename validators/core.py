@@ -31,13 +31,15 @@ def validate(
     decode_video: bool = True,
     workers: int | None = None,
     progress: Progress | None = None,
+    dataset_name: str | None = None,
 ) -> Report:
     """Validate the LeRobot dataset at ``path`` and return a Report of every finding.
 
     ``max_episodes`` checks only the first N episodes (and the files that hold them);
     ``decode_video=False`` reads video containers without decoding frames; ``workers`` is the
     number of processes that read data files and probe videos (default: all cores);
-    ``progress(step, done, total)`` is called as work advances.
+    ``progress(step, done, total)`` is called as work advances. ``dataset_name`` (``lab/name``)
+    is how advice names the dataset, for a folder that is not the submitter's own copy.
     """
     root = Path(path)
     if not root.is_dir():
@@ -51,6 +53,7 @@ def validate(
         decode_video=decode_video,
         workers=max(1, workers or os.cpu_count() or 1),
     )
+    ctx.dataset_name = dataset_name
     _run(ctx, progress)
     ctx.finish()
     ctx.summary["codebase_version"] = ctx.version

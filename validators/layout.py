@@ -219,7 +219,8 @@ def detect_layout(ctx: Context) -> None:
             f"the {ctx.layout} layout; the files are checked as {ctx.layout}. "
             + (
                 "Set codebase_version to the version the files were written with, or convert them "
-                f"properly: {conversion_command(ctx.root)}."
+                f"properly: {conversion_command(ctx.root, getattr(ctx, 'dataset_name', None))}"
+                f"{_where(ctx)}."
                 if ctx.layout == "v2"
                 else 'Set codebase_version to "v3.0".'
             ),
@@ -232,12 +233,20 @@ def detect_layout(ctx: Context) -> None:
         )
 
 
-def conversion_command(root: Path) -> str:
+def conversion_command(root: Path, dataset_name: str | None = None) -> str:
     """The exact lerobot 0.4.4 command that converts the dataset at ``root`` from v2.1 to v3.0.
 
     The converter finds a local dataset at ``<--root>/<--repo-id>``, so the repo id is made of the
     last two folders of the path. It keeps the original as ``<name>_old`` and writes v3.0 in place.
+    With ``dataset_name`` (``lab/dataset``: a platform validating an upload in a folder of its own)
+    the command names the dataset and leaves ``--root`` for the submitter's copy: advice must not
+    print the server's storage path.
     """
+    if dataset_name:
+        return (
+            "python -m lerobot.datasets.v30.convert_dataset_v21_to_v30 "
+            f"--repo-id={shlex.quote(dataset_name)} --root=DIR --push-to-hub=false"
+        )
     root = Path(os.path.abspath(root))
     repo_id = f"{root.parent.name}/{root.name}"
     return (
@@ -247,19 +256,27 @@ def conversion_command(root: Path) -> str:
     )
 
 
+def _where(ctx: Context) -> str:
+    name = getattr(ctx, "dataset_name", None)
+    return f", where DIR is the folder that holds your copy as DIR/{name}" if name else ""
+
+
 def check_outdated(ctx: Context) -> None:
+    name = getattr(ctx, "dataset_name", None)
     if ctx.version == "v2.1":
         ctx.add(
             "version.outdated",
             "This is a v2.1 dataset: lerobot 0.4.x only loads v3.0. Convert it offline with "
-            f"`{conversion_command(ctx.root)}` (lerobot 0.4.4; the original is kept as <name>_old).",
+            f"`{conversion_command(ctx.root, name)}`{_where(ctx)} (lerobot 0.4.4; the original is "
+            "kept as <name>_old).",
             file="meta/info.json",
         )
     elif ctx.version == "v2.0":
         ctx.add(
             "version.outdated",
             "This is a v2.0 dataset: lerobot has no direct conversion to v3.0. Convert it to v2.1 "
-            f"first with `{V20_TO_V21_COMMAND}`, then to v3.0 with `{conversion_command(ctx.root)}`.",
+            f"first with `{V20_TO_V21_COMMAND}`, then to v3.0 with "
+            f"`{conversion_command(ctx.root, name)}`{_where(ctx)}.",
             file="meta/info.json",
         )
 

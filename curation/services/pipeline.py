@@ -179,7 +179,8 @@ def pipeline_run(submission_id: int, run_id: int) -> None:
             from validators import validate
         except ImportError as exc:  # deployment problem, not the dataset's: say so plainly
             raise RuntimeError(f"the validator is not installed ({exc})") from exc
-        report = validate(folder, progress=progress)
+        # Advice names the dataset, never the server folder it is checked in.
+        report = validate(folder, progress=progress, dataset_name=str(submission.dataset))
         report_dict = report.to_dict()
         error = ""
     except Exception as exc:
