@@ -28,6 +28,11 @@ urlpatterns = [
         "submissions/<int:pk>/archive/", views.submission_upload_archive, name="submission_archive"
     ),
     path(
+        "submissions/<int:pk>/remove-archive/",
+        views.submission_remove_archive,
+        name="submission_remove_archive",
+    ),
+    path(
         "submissions/<int:pk>/remove-file/",
         views.submission_remove_file,
         name="submission_remove_file",

@@ -336,6 +336,21 @@ def submission_remove_file(request, pk):
     return redirect("curation:submission", pk=submission.pk)
 
 
+@login_required
+@require_POST
+def submission_remove_archive(request, pk):
+    submission = submission_for(request.user, pk)
+    try:
+        name = uploads.submission_remove_archive(submission=submission, user=request.user)
+    except workflow.PermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except workflow.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Removed the archive {name}.")
+    return redirect("curation:submission", pk=submission.pk)
+
+
 # --- curators ------------------------------------------------------------------------------------
 
 

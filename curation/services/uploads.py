@@ -191,6 +191,23 @@ def submission_remove_file(*, submission: Submission, user, path: str) -> None:
     audit(submission, actor=user, action="remove_file", path=path)
 
 
+@transaction.atomic
+def submission_remove_archive(*, submission: Submission, user) -> str:
+    """Drop the uploaded archive waiting to be unpacked (one that failed, or the wrong one)."""
+    _check_editable(user, submission)
+    if not submission.pending_archive:
+        raise UploadError("there is no uploaded archive to remove")
+    name = submission.source_ref or Path(submission.pending_archive).name
+    with contextlib.suppress(FileNotFoundError):
+        Path(submission.pending_archive).unlink()
+    submission.pending_archive = ""
+    submission.source, submission.source_ref = "upload", ""
+    submission.last_error = ""
+    submission.save(update_fields=["pending_archive", "source", "source_ref", "last_error"])
+    audit(submission, actor=user, action="remove_archive", path=name)
+    return name
+
+
 # --- server-side paths and Hub repos --------------------------------------------------------------
 
 
