@@ -137,8 +137,32 @@ def submission_create(
     submission = Submission.objects.create(
         dataset=dataset, version=version, submitted_by=user, notes=notes
     )
-    audit(submission, actor=user, action="create", new_state=submission.state, version=version)
+    previous = (
+        dataset.submissions.filter(state=SubmissionState.APPROVED).order_by("-version").first()
+    )
+    copied = _copy_files(previous, submission) if previous else 0
+    audit(
+        submission,
+        actor=user,
+        action="create",
+        new_state=submission.state,
+        version=version,
+        **({"from_version": previous.version, "files_copied": copied} if previous else {}),
+    )
     return submission
+
+
+def _copy_files(source: Submission, target: Submission) -> int:
+    """A new version starts from the latest published one: its file list, not its bytes (blobs
+    are shared by content), so the lab changes only what changed."""
+    from curation.models import SubmissionFile
+
+    rows = [
+        SubmissionFile(submission=target, path=f.path, blob_id=f.blob_id)
+        for f in source.files.only("path", "blob_id")
+    ]
+    SubmissionFile.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
 
 
 def _start_pipeline(submission: Submission) -> None:

@@ -205,3 +205,17 @@ def test_assign_to_a_reviewer(ready, curator, lab_member):
     assert (s.state, s.reviewer) == (S.IN_REVIEW, second)
     with pytest.raises(workflow.WorkflowError, match="cannot review"):
         workflow.submission_assign(submission_id=ready.pk, user=curator, reviewer=lab_member)
+
+
+def test_a_new_version_starts_from_the_published_files(ready, curator, lab_member):
+    published = workflow.submission_approve(submission_id=ready.pk, user=curator)
+    v1_files = dict(published.files.values_list("path", "blob_id"))
+    v2 = workflow.submission_create(
+        user=lab_member, lab=ready.dataset.lab, title="", dataset=ready.dataset
+    )
+    assert dict(v2.files.values_list("path", "blob_id")) == v1_files  # same content, no copy
+    created = v2.audit_events.get(action="create")
+    assert created.extra["from_version"] == 1 and created.extra["files_copied"] == len(v1_files)
+    # Changing v2 leaves the published v1 as it was.
+    add_file(v2, lab_member, path="meta/info.json", content=b'{"codebase_version": "v3.0"}')
+    assert dict(published.files.values_list("path", "blob_id")) == v1_files
