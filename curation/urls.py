@@ -79,6 +79,11 @@ urlpatterns = [
         "api/curation/submissions/<int:pk>/audit/", api.SubmissionAudit.as_view(), name="api_audit"
     ),
     path(
+        "api/curation/submissions/<int:pk>/comments/",
+        api.SubmissionComments.as_view(),
+        name="api_comments",
+    ),
+    path(
         "api/curation/submissions/<int:pk>/<slug:action>/",
         api.SubmissionAction.as_view(),
         name="api_action",

@@ -292,6 +292,7 @@ def submission_validation_finished(
             last_error=error,
             validated_at=timezone.now(),
             progress_step="done",
+            audit_extra=round_snapshot(submission_id, report),
         )
         if target == SubmissionState.RETURNED:
             _notify_on_commit(
@@ -300,6 +301,34 @@ def submission_validation_finished(
                 error or f"{errors} error(s), {warnings} warning(s). Fix them, then resubmit.",
             )
     return submission
+
+
+ROUND_FINDINGS_KEPT = 2000
+
+
+def finding_key(finding: dict) -> list:
+    location = finding.get("location") or {}
+    where = ", ".join(f"{k} {v}" for k, v in sorted(location.items())) if location else ""
+    return [str(finding.get("code", "")), where, str(finding.get("message", ""))[:300]]
+
+
+def round_snapshot(submission_id: int, report: dict | None) -> dict:
+    """What a round was made of, kept in its ``validation_finished`` audit row so the next round
+    can show its diff: the files (path → sha256), the findings, the metadata."""
+    submission = Submission.objects.select_related("dataset").get(pk=submission_id)
+    files = dict(submission.files.values_list("path", "blob__sha256"))
+    findings = [finding_key(f) for f in (report or {}).get("findings") or []]
+    return {
+        "round": submission.round,
+        "files": files,
+        "findings": findings[:ROUND_FINDINGS_KEPT],
+        "metadata": {
+            "title": submission.dataset.title,
+            "description": submission.dataset.description,
+            "domain": submission.dataset.domain,
+            "notes": submission.notes,
+        },
+    }
 
 
 # --- the curators' side -------------------------------------------------------------------------

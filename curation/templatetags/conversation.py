@@ -22,3 +22,10 @@ def submission_comments(context, submission):
         "can_comment": can_comment(request.user, submission),
         "max_chars": MAX_COMMENT_CHARS,
     }
+
+
+@register.inclusion_tag("curation/_round_diff.html")
+def submission_round_diff(submission):
+    from curation.rounds import round_diff
+
+    return {"diff": round_diff(submission), "submission": submission}

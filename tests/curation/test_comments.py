@@ -81,3 +81,22 @@ def test_empty_comment_is_refused_with_a_message(ready, lab_member):
         reverse("curation:submission_comment", args=[ready.pk]), {"body": ""}, follow=True
     )
     assert "write something" in response.content.decode()
+
+
+def test_comments_api_both_ways(ready, lab_member, curator, other_lab_member):
+    from rest_framework.test import APIClient
+
+    url = reverse("curation:api_comments", args=[ready.pk])
+    member = APIClient()
+    member.force_authenticate(lab_member)
+    created = member.post(url, {"body": "Which camera do you mean?"}, format="json")
+    assert created.status_code == 201 and created.json()["author"] == "member"
+    reviewer = APIClient()
+    reviewer.force_authenticate(curator)
+    assert reviewer.post(url, {"body": "The wrist one."}, format="json").status_code == 201
+    listed = member.get(url).json()["results"]
+    assert [c["body"] for c in listed] == ["Which camera do you mean?", "The wrist one."]
+    outsider = APIClient()
+    outsider.force_authenticate(other_lab_member)
+    assert outsider.post(url, {"body": "hi"}, format="json").status_code in (403, 404)
+    assert member.post(url, {"body": " "}, format="json").status_code == 400
