@@ -63,3 +63,17 @@ def test_only_the_lab_removes_an_archive(draft, lab_member, other_lab_member, cu
             uploads.submission_remove_archive(submission=draft, user=user)
     draft.refresh_from_db()
     assert draft.pending_archive
+
+
+def test_pipeline_advice_names_the_dataset_not_the_work_folder(lab_member, lab, tmp_path):
+    """A v2.1 upload: the conversion command names the lab's copy by the dataset's slug."""
+    from tests.curation.publishing import add_folder
+    from validators.synthetic import make_v21_dataset
+
+    folder = make_v21_dataset(tmp_path / "old_recording")
+    submission = workflow.submission_create(user=lab_member, lab=lab, title="Old recording")
+    add_folder(submission, folder)
+    submission = submit_and_process(submission, lab_member)
+    [outdated] = [f for f in submission.report["findings"] if f["code"] == "version.outdated"]
+    assert f"--root={submission.dataset.slug}" in outdated["message"]
+    assert "submission-" not in outdated["message"] and "/curation/work" not in outdated["message"]
