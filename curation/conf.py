@@ -10,6 +10,7 @@
 - ``PIPELINE_STALE_MINUTES``    a validation without progress for this long is queued again (30)
 - ``PIPELINE_MAX_ATTEMPTS``     starts/requeues of one validation before it goes back to the lab (3)
 - ``CATALOGUE_CACHE_SECONDS``   how long catalogue counts are cached (0: never); publishing clears them
+- ``HUB_PUSH_ENDPOINT``         where approved versions of labs that ask for it are pushed (default: the Hub)
 """
 
 import os
@@ -74,3 +75,8 @@ def pipeline_stale_minutes() -> float:
 def pipeline_max_attempts() -> int:
     """Starts (or requeues) of one validation before it is abandoned with a clear error."""
     return int(_setting("PIPELINE_MAX_ATTEMPTS", 3))
+
+
+def hub_push_endpoint() -> str:
+    """Where approved versions are pushed (``HUB_PUSH_ENDPOINT``); empty: huggingface_hub's own."""
+    return str(_setting("HUB_PUSH_ENDPOINT", ""))

@@ -27,3 +27,19 @@ def sweep() -> dict:
     from curation.services.sweeper import pipelines_requeue, uploads_expire
 
     return {"uploads_expired": uploads_expire(), "pipelines_requeued": pipelines_requeue()}
+
+
+@shared_task(
+    name="curation.push_to_hub",
+    acks_late=True,
+    # The Hub or the network down: try again with backoff; each failure is shown on the page.
+    autoretry_for=(Exception,),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=6,
+)
+def push_to_hub(submission_id: int) -> str | None:
+    from curation.services.hub_push import hub_push_run
+
+    return hub_push_run(submission_id)

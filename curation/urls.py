@@ -27,6 +27,7 @@ urlpatterns = [
     path(
         "submissions/<int:pk>/archive/", views.submission_upload_archive, name="submission_archive"
     ),
+    path("submissions/<int:pk>/metadata/", views.submission_metadata, name="submission_metadata"),
     path(
         "submissions/<int:pk>/remove-archive/",
         views.submission_remove_archive,

@@ -338,6 +338,28 @@ def submission_remove_file(request, pk):
 
 @login_required
 @require_POST
+def submission_metadata(request, pk):
+    submission = submission_for(request.user, pk)
+    try:
+        workflow.submission_update_metadata(
+            submission_id=submission.pk,
+            user=request.user,
+            title=request.POST.get("title", ""),
+            description=request.POST.get("description", ""),
+            domain=request.POST.get("domain", ""),
+            notes=request.POST.get("notes"),
+        )
+    except workflow.PermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except workflow.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Metadata saved.")
+    return redirect("curation:submission", pk=submission.pk)
+
+
+@login_required
+@require_POST
 def submission_remove_archive(request, pk):
     submission = submission_for(request.user, pk)
     try:

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from curation import conf, policies
@@ -185,10 +186,13 @@ def upload_cancel(*, token: str, user) -> None:
 
 
 @transaction.atomic
-def submission_remove_file(*, submission: Submission, user, path: str) -> None:
+def submission_remove_file(*, submission: Submission, user, path: str) -> int:
+    """Remove one file, or a whole folder when ``path`` names one (``data/chunk-001``)."""
     _check_editable(user, submission)
-    submission.files.filter(path=path).delete()
-    audit(submission, actor=user, action="remove_file", path=path)
+    folder = path.strip("/") + "/"
+    removed, _ = submission.files.filter(Q(path=path) | Q(path__startswith=folder)).delete()
+    audit(submission, actor=user, action="remove_file", path=path, files=removed)
+    return removed
 
 
 @transaction.atomic

@@ -372,6 +372,9 @@ def submission_approve(*, submission_id: int, user, reason: str = "") -> Submiss
             guard=validated,
         )
         index_publish(submission)
+        from curation.services.hub_push import hub_push_queue
+
+        hub_push_queue(submission)
         _notify_on_commit(submission, "approved", reason)
     return submission
 
@@ -423,3 +426,54 @@ def _notify_on_commit(submission: Submission, decision: str, reason: str) -> Non
     transaction.on_commit(
         lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
     )
+
+
+METADATA_FIELDS = ("title", "description", "domain")
+
+
+def submission_update_metadata(
+    *, submission_id: int, user, title: str, description: str = "", domain: str = "", notes=None
+) -> Submission:
+    """Edit the dataset's title, description and domain (and the version's notes) while the lab
+    holds the submission (draft, changes requested, returned); audited with before and after."""
+    title = (title or "").strip()
+    if not title:
+        raise WorkflowError("a title is required")
+    if len(title) > 200 or len(domain or "") > 60:
+        raise WorkflowError("the title is at most 200 characters and the domain 60")
+    with transaction.atomic():
+        submission = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("dataset__lab")
+            .get(pk=submission_id)
+        )
+        if not policies.can_edit_files(user, submission):
+            if policies.can_create_in_lab(user, submission.dataset.lab):
+                raise WorkflowError(
+                    "metadata is locked while the submission is "
+                    f"{submission.get_state_display().lower()}"
+                )
+            raise PermissionDenied("only the lab edits its submission's metadata")
+        dataset = Dataset.objects.select_for_update().get(pk=submission.dataset_id)
+        new = {
+            "title": title,
+            "description": (description or "").strip(),
+            "domain": (domain or "").strip(),
+        }
+        changes = {
+            name: [getattr(dataset, name), value]
+            for name, value in new.items()
+            if getattr(dataset, name) != value
+        }
+        for name, (_old, value) in changes.items():
+            setattr(dataset, name, value)
+        if changes:
+            dataset.save(update_fields=list(changes))
+        if notes is not None and notes.strip() != submission.notes:
+            changes["notes"] = [submission.notes, notes.strip()]
+            submission.notes = notes.strip()
+            submission.save(update_fields=["notes"])
+        if changes:
+            audit(submission, actor=user, action="edit_metadata", changes=changes)
+    submission.dataset = dataset
+    return submission

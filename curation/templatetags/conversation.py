@@ -29,3 +29,20 @@ def submission_round_diff(submission):
     from curation.rounds import round_diff
 
     return {"diff": round_diff(submission), "submission": submission}
+
+
+@register.inclusion_tag("curation/_draft_tree.html", takes_context=True)
+def draft_folders(context, submission):
+    """The draft's folders (two levels) with their file counts, each removable while editable."""
+    counts: dict[str, int] = {}
+    for path in submission.files.values_list("path", flat=True):
+        parts = path.split("/")[:-1]
+        for depth in range(1, min(len(parts), 2) + 1):
+            folder = "/".join(parts[:depth])
+            counts[folder] = counts.get(folder, 0) + 1
+    return {
+        "submission": submission,
+        "folders": sorted(counts.items()),
+        "can_edit": context.get("can_edit"),
+        "csrf_token": context.get("csrf_token"),
+    }

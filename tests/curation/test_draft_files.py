@@ -77,3 +77,21 @@ def test_pipeline_advice_names_the_dataset_not_the_work_folder(lab_member, lab, 
     [outdated] = [f for f in submission.report["findings"] if f["code"] == "version.outdated"]
     assert f"--root={submission.dataset.slug}" in outdated["message"]
     assert "submission-" not in outdated["message"] and "/curation/work" not in outdated["message"]
+
+
+def test_a_whole_folder_can_be_removed_from_a_draft(draft, lab_member):
+    from tests.curation.conftest import add_file
+
+    for i in range(3):
+        add_file(draft, lab_member, path=f"data/chunk-001/file-00{i}.parquet", content=b"x%d" % i)
+    add_file(draft, lab_member, path="data/chunk-000/file-000.parquet", content=b"keep")
+    client = Client()
+    client.force_login(lab_member)
+    page = client.get(reverse("curation:submission", args=[draft.pk])).content.decode()
+    assert "<code>data/chunk-001/</code>" in page and "remove folder" in page
+    client.post(
+        reverse("curation:submission_remove_file", args=[draft.pk]), {"path": "data/chunk-001"}
+    )
+    paths = set(draft.files.values_list("path", flat=True))
+    assert paths == {"meta/info.json", "data/chunk-000/file-000.parquet"}
+    assert AuditEvent.objects.get(submission=draft, action="remove_file").extra["files"] == 3
