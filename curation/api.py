@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation import roles, selectors
+from curation.api_errors import api_error
 from curation.models import (
     AuditEvent,
     Comment,
@@ -78,11 +79,8 @@ class SubmissionCreateSerializer(serializers.Serializer):
 
 
 def _raise(exc: workflow.WorkflowError):
-    if isinstance(exc, workflow.PermissionDenied):
-        raise PermissionDenied(str(exc))
-    if isinstance(exc, uploads.OffsetMismatch):
-        raise exc
-    raise ValidationError({"detail": str(exc)})
+    """The one mapping of domain errors to API errors (``curation.api_errors``)."""
+    raise api_error(exc) from exc
 
 
 class SubmissionList(generics.ListCreateAPIView):

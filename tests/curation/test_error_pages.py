@@ -43,3 +43,19 @@ def test_500_is_a_page_not_a_traceback(settings):
     body = response.content.decode()
     assert 'id="error-500"' in body and "Nothing you uploaded is lost" in body
     assert "boom" not in body
+
+
+def test_api_maps_domain_errors_once():
+    from curation.api_errors import exception_handler
+    from curation.services import uploads, workflow
+
+    cases = [
+        (workflow.WorkflowError("cannot approve a submission that is draft"), 400),
+        (workflow.PermissionDenied("only the lab may"), 403),
+        (uploads.OffsetMismatch(1024), 409),
+    ]
+    for exc, code in cases:
+        response = exception_handler(exc, {})
+        assert response.status_code == code
+        assert str(exc) in str(response.data["detail"])
+    assert exception_handler(uploads.OffsetMismatch(1024), {}).data["offset"] == 1024
