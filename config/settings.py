@@ -254,6 +254,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Domain errors (curation.services.workflow.WorkflowError) to HTTP, in one place.
+    "EXCEPTION_HANDLER": "curation.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LeRobot curation platform API",

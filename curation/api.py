@@ -15,8 +15,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation import roles, selectors
-from curation.models import AuditEvent, DatasetIndex, Lab, Submission, SubmissionFile, UploadSession
-from curation.services import uploads, workflow
+from curation.api_errors import api_error
+from curation.models import (
+    AuditEvent,
+    Comment,
+    DatasetIndex,
+    Lab,
+    Submission,
+    SubmissionFile,
+    UploadSession,
+)
+from curation.services import comments, uploads, workflow
 from curation.views import (
     ACTION_SERVICES,
     file_response,
@@ -72,11 +81,8 @@ class SubmissionCreateSerializer(serializers.Serializer):
 
 
 def _raise(exc: workflow.WorkflowError):
-    if isinstance(exc, workflow.PermissionDenied):
-        raise PermissionDenied(str(exc))
-    if isinstance(exc, uploads.OffsetMismatch):
-        raise exc
-    raise ValidationError({"detail": str(exc)})
+    """The one mapping of domain errors to API errors (``curation.api_errors``)."""
+    raise api_error(exc) from exc
 
 
 class SubmissionList(generics.ListCreateAPIView):
@@ -221,6 +227,43 @@ class SubmissionAudit(generics.ListAPIView):
         return submission_for(self.request.user, self.kwargs["pk"]).audit_events.select_related(
             "actor"
         )
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True)
+    kind = serializers.CharField(read_only=True)
+    round = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "created_at", "author", "kind", "round", "body"]
+
+
+class SubmissionComments(generics.ListCreateAPIView):
+    """The conversation on a submission: read by whoever sees it; written by the lab and the
+    curators who may review it (each comment audited, the other side emailed)."""
+
+    serializer_class = CommentSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        return submission_for(self.request.user, self.kwargs["pk"]).comments.select_related(
+            "author"
+        )
+
+    def create(self, request, *args, **kwargs):
+        submission = submission_for(request.user, self.kwargs["pk"])
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            comment = comments.comment_add(
+                submission_id=submission.pk,
+                user=request.user,
+                body=serializer.validated_data["body"],
+            )
+        except workflow.WorkflowError as exc:
+            _raise(exc)
+        return Response(self.get_serializer(comment).data, status=status.HTTP_201_CREATED)
 
 
 class ActionSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@
 - ``CATALOGUE_FACET_TABLE``     count facets without a text query from a per-process copy (1, 0 = off)
 - ``S3_DOWNLOADS``              with S3 storage: ``stream`` file downloads through the web process
                                 (default) or redirect to a ``presigned`` URL (``S3_PRESIGNED_EXPIRY_S``)
+- ``HUB_PUSH_ENDPOINT``         where approved versions of labs that ask for it are pushed (default: the Hub)
 """
 
 import os
@@ -88,3 +89,6 @@ def s3_downloads() -> str:
 
 def catalogue_facet_table() -> bool:
     return str(_setting("CATALOGUE_FACET_TABLE", "1")).lower() not in ("0", "false", "no", "off")
+def hub_push_endpoint() -> str:
+    """Where approved versions are pushed (``HUB_PUSH_ENDPOINT``); empty: huggingface_hub's own."""
+    return str(_setting("HUB_PUSH_ENDPOINT", ""))

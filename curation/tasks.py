@@ -38,3 +38,17 @@ def build_visualizer(submission_id: int) -> int:
     from curation.visualizer.store import submission_index
 
     return len(submission_index(submission_id).get("episodes") or [])
+@shared_task(
+    name="curation.push_to_hub",
+    acks_late=True,
+    # The Hub or the network down: try again with backoff; each failure is shown on the page.
+    autoretry_for=(Exception,),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=6,
+)
+def push_to_hub(submission_id: int) -> str | None:
+    from curation.services.hub_push import hub_push_run
+
+    return hub_push_run(submission_id)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from curation import api, views
+from curation.distribution import urls as distribution_urls
 from curation.visualizer.urls import urlpatterns as visualizer_urls
 
 app_name = "curation"
@@ -23,8 +24,15 @@ urlpatterns = [
         name="submission_action",
     ),
     path("submissions/<int:pk>/import/", views.submission_import, name="submission_import"),
+    path("submissions/<int:pk>/comments/", views.submission_comment, name="submission_comment"),
     path(
         "submissions/<int:pk>/archive/", views.submission_upload_archive, name="submission_archive"
+    ),
+    path("submissions/<int:pk>/metadata/", views.submission_metadata, name="submission_metadata"),
+    path(
+        "submissions/<int:pk>/remove-archive/",
+        views.submission_remove_archive,
+        name="submission_remove_archive",
     ),
     path(
         "submissions/<int:pk>/remove-file/",
@@ -74,6 +82,11 @@ urlpatterns = [
         "api/curation/submissions/<int:pk>/audit/", api.SubmissionAudit.as_view(), name="api_audit"
     ),
     path(
+        "api/curation/submissions/<int:pk>/comments/",
+        api.SubmissionComments.as_view(),
+        name="api_comments",
+    ),
+    path(
         "api/curation/submissions/<int:pk>/<slug:action>/",
         api.SubmissionAction.as_view(),
         name="api_action",
@@ -82,3 +95,6 @@ urlpatterns = [
     path("api/curation/review-queue/", api.ReviewQueue.as_view(), name="api_review_queue"),
     path("api/curation/catalogue/", api.Catalogue.as_view(), name="api_catalogue"),
 ]
+
+# Published datasets leaving the platform: file browser, zip, citation, Hub-compatible API.
+urlpatterns += distribution_urls.urlpatterns

@@ -7,16 +7,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import (
     FileResponse,
     Http404,
     HttpResponse,
-    HttpResponseForbidden,
     HttpResponseRedirect,
     JsonResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
@@ -25,7 +26,7 @@ from curation import conf, policies, roles, selectors
 from curation import datapage as dataset_reads
 from curation.forms import ArchiveForm, ImportForm, ReasonForm, SubmissionCreateForm
 from curation.models import Dataset, Lab, Submission, SubmissionState, ValidationOutcome
-from curation.services import storage, uploads, workflow
+from curation.services import comments, storage, uploads, workflow
 from curation.visualizer import views as visualizer_views
 from curation.workflow import TRANSITIONS, allowed_actions
 
@@ -84,7 +85,7 @@ def my_submissions(request):
 @login_required
 def submission_new(request):
     if not roles.is_lab_member(request.user):
-        return HttpResponseForbidden("only lab members upload datasets")
+        raise PermissionDenied("only lab members upload datasets")
     form = SubmissionCreateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -109,7 +110,7 @@ def dataset_new_version(request, lab, slug):
             notes=request.POST.get("notes", ""),
         )
     except workflow.PermissionDenied:
-        return HttpResponseForbidden("only the lab's members can add a version")
+        raise PermissionDenied("only the lab's members can add a version") from None
     except workflow.WorkflowError as exc:
         messages.error(request, str(exc))
         return redirect("curation:dataset", lab=lab, slug=slug)
@@ -207,12 +208,29 @@ def submission_action(request, pk, action):
         else:
             raise Http404("unknown action")
     except workflow.PermissionDenied as exc:
-        return HttpResponseForbidden(str(exc))
+        raise PermissionDenied(str(exc)) from exc
     except workflow.WorkflowError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{action.replace('_', ' ').capitalize()}: done.")
     return redirect("curation:submission", pk=submission.pk)
+
+
+@login_required
+@require_POST
+def submission_comment(request, pk):
+    submission = submission_for(request.user, pk)
+    try:
+        comments.comment_add(
+            submission_id=submission.pk, user=request.user, body=request.POST.get("body", "")
+        )
+    except workflow.PermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except workflow.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Comment sent.")
+    return redirect(reverse("curation:submission", args=[submission.pk]) + "#comments")
 
 
 @login_required
@@ -228,7 +246,7 @@ def submission_import(request, pk):
                 submission=submission, user=request.user, **form.cleaned_data
             )
         except workflow.PermissionDenied as exc:
-            return HttpResponseForbidden(str(exc))
+            raise PermissionDenied(str(exc)) from exc
         except workflow.WorkflowError as exc:
             messages.error(request, str(exc))
         else:
@@ -311,7 +329,7 @@ def submission_upload_archive(request, pk):
             token=session.token, user=request.user, offset=0, stream=upload, length=upload.size
         )
     except workflow.PermissionDenied as exc:
-        return HttpResponseForbidden(str(exc))
+        raise PermissionDenied(str(exc)) from exc
     except workflow.WorkflowError as exc:
         messages.error(request, str(exc))
     else:
@@ -328,9 +346,46 @@ def submission_remove_file(request, pk):
             submission=submission, user=request.user, path=request.POST.get("path", "")
         )
     except workflow.PermissionDenied as exc:
-        return HttpResponseForbidden(str(exc))
+        raise PermissionDenied(str(exc)) from exc
     except workflow.WorkflowError as exc:
         messages.error(request, str(exc))
+    return redirect("curation:submission", pk=submission.pk)
+
+
+@login_required
+@require_POST
+def submission_metadata(request, pk):
+    submission = submission_for(request.user, pk)
+    try:
+        workflow.submission_update_metadata(
+            submission_id=submission.pk,
+            user=request.user,
+            title=request.POST.get("title", ""),
+            description=request.POST.get("description", ""),
+            domain=request.POST.get("domain", ""),
+            notes=request.POST.get("notes"),
+        )
+    except workflow.PermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except workflow.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Metadata saved.")
+    return redirect("curation:submission", pk=submission.pk)
+
+
+@login_required
+@require_POST
+def submission_remove_archive(request, pk):
+    submission = submission_for(request.user, pk)
+    try:
+        name = uploads.submission_remove_archive(submission=submission, user=request.user)
+    except workflow.PermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except workflow.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Removed the archive {name}.")
     return redirect("curation:submission", pk=submission.pk)
 
 
@@ -340,7 +395,7 @@ def submission_remove_file(request, pk):
 @login_required
 def review_queue(request):
     if not roles.is_curator(request.user):
-        return HttpResponseForbidden("only curators see the review queue")
+        raise PermissionDenied("only curators see the review queue")
     params = request.GET
     qs = selectors.review_queue(
         state=params.get("state", ""),

@@ -23,7 +23,7 @@ TRANSITIONS: dict[str, Transition] = {
     "submit": Transition(frozenset({S.DRAFT}), S.VALIDATING, "submitter"),
     # Back to the lab when the pipeline could not even read the upload (unsafe archive...).
     "upload_failed": Transition(frozenset({S.VALIDATING}), S.DRAFT, "system"),
-    # ready_for_review in round 1, resubmitted afterwards.
+    # ready_for_review in round 1, resubmitted afterwards; returned (to the lab) when it failed.
     "validation_finished": Transition(frozenset({S.VALIDATING}), None, "system"),
     # Back to the lab when validation never finished: its worker died or hung on every attempt
     # (curation.services.sweeper). Draft in round 1, changes requested afterwards.
@@ -33,16 +33,16 @@ TRANSITIONS: dict[str, Transition] = {
     "approve": Transition(AWAITING_REVIEW, S.APPROVED, "curator"),
     "request_changes": Transition(AWAITING_REVIEW, S.CHANGES_REQUESTED, "curator", True),
     "reject": Transition(AWAITING_REVIEW, S.REJECTED, "curator", True),
-    "resubmit": Transition(frozenset({S.CHANGES_REQUESTED}), S.VALIDATING, "submitter"),
+    "resubmit": Transition(frozenset({S.CHANGES_REQUESTED, S.RETURNED}), S.VALIDATING, "submitter"),
     "withdraw": Transition(
-        frozenset({S.DRAFT, S.READY_FOR_REVIEW, S.CHANGES_REQUESTED, S.RESUBMITTED}),
+        frozenset({S.DRAFT, S.READY_FOR_REVIEW, S.CHANGES_REQUESTED, S.RESUBMITTED, S.RETURNED}),
         S.WITHDRAWN,
         "submitter",
     ),
 }
 
 # Files may change only while the lab holds the submission; they are locked from submission on.
-EDITABLE_STATES = frozenset({S.DRAFT, S.CHANGES_REQUESTED})
+EDITABLE_STATES = frozenset({S.DRAFT, S.CHANGES_REQUESTED, S.RETURNED})
 FINAL_STATES = frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN})
 
 

@@ -53,7 +53,6 @@ class _Repo:
             ],
         }
 
-
     def tree(self, under: str) -> list[dict]:
         """Every file and folder below ``under``, as the Hub's recursive tree listing gives them."""
         prefix = f"{under.strip('/')}/" if under.strip("/") else ""

@@ -2,6 +2,7 @@
 
 from curation.models.audit import AuditEvent
 from curation.models.catalogue import CatalogueGeneration, DatasetIndex, IndexCamera, IndexTask
+from curation.models.comments import Comment
 from curation.models.datasets import (
     Blob,
     Dataset,
@@ -18,6 +19,7 @@ __all__ = [
     "AuditEvent",
     "Blob",
     "CatalogueGeneration",
+    "Comment",
     "Dataset",
     "DatasetIndex",
     "IndexCamera",

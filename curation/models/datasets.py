@@ -39,6 +39,9 @@ class SubmissionState(models.TextChoices):
     READY_FOR_REVIEW = "ready_for_review", "Ready for review"
     IN_REVIEW = "in_review", "In review"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    # Validation found errors (or could not run): back to the lab with the report, files unlocked,
+    # never in the review queue (Dataverse's "return to author", done by the pipeline).
+    RETURNED = "returned", "Returned: validation failed"
     RESUBMITTED = "resubmitted", "Resubmitted"
     APPROVED = "approved", "Approved (published)"
     REJECTED = "rejected", "Rejected"
@@ -99,6 +102,12 @@ class Submission(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     warning_count = models.PositiveIntegerField(default=0)
     validated_at = models.DateTimeField(null=True, blank=True)
+    # Push to the Hub after approval (when the lab asked for it): "", queued, pushing, pushed, failed.
+    hub_push_state = models.CharField(max_length=10, blank=True, default="")
+    hub_push_attempts = models.PositiveIntegerField(default=0)
+    hub_push_error = models.TextField(blank=True)
+    hub_push_commit = models.CharField(max_length=64, blank=True)
+    hub_pushed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     state_changed_at = models.DateTimeField(auto_now_add=True)

@@ -177,7 +177,9 @@ def pipeline_run(submission_id: int, run_id: int) -> None:
             from validators import validate
         except ImportError as exc:  # deployment problem, not the dataset's: say so plainly
             raise RuntimeError(f"the validator is not installed ({exc})") from exc
-        report = validate(folder, progress=progress)
+        # Advice names the submitter's copy by the dataset's name, never the server folder
+        # ("submission-12-3f9a...") it is checked in.
+        report = validate(folder, progress=progress, name=submission.dataset.slug)
         report_dict = report.to_dict()
         error = ""
     except Exception as exc:

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from curation import conf, policies
@@ -183,10 +184,30 @@ def upload_cancel(*, token: str, user) -> None:
 
 
 @transaction.atomic
-def submission_remove_file(*, submission: Submission, user, path: str) -> None:
+def submission_remove_file(*, submission: Submission, user, path: str) -> int:
+    """Remove one file, or a whole folder when ``path`` names one (``data/chunk-001``)."""
     _check_editable(user, submission)
-    submission.files.filter(path=path).delete()
-    audit(submission, actor=user, action="remove_file", path=path)
+    folder = path.strip("/") + "/"
+    removed, _ = submission.files.filter(Q(path=path) | Q(path__startswith=folder)).delete()
+    audit(submission, actor=user, action="remove_file", path=path, files=removed)
+    return removed
+
+
+@transaction.atomic
+def submission_remove_archive(*, submission: Submission, user) -> str:
+    """Drop the uploaded archive waiting to be unpacked (one that failed, or the wrong one)."""
+    _check_editable(user, submission)
+    if not submission.pending_archive:
+        raise UploadError("there is no uploaded archive to remove")
+    name = submission.source_ref or Path(submission.pending_archive).name
+    with contextlib.suppress(FileNotFoundError):
+        Path(submission.pending_archive).unlink()
+    submission.pending_archive = ""
+    submission.source, submission.source_ref = "upload", ""
+    submission.last_error = ""
+    submission.save(update_fields=["pending_archive", "source", "source_ref", "last_error"])
+    audit(submission, actor=user, action="remove_archive", path=name)
+    return name
 
 
 # --- server-side paths and Hub repos --------------------------------------------------------------

@@ -137,8 +137,32 @@ def submission_create(
     submission = Submission.objects.create(
         dataset=dataset, version=version, submitted_by=user, notes=notes
     )
-    audit(submission, actor=user, action="create", new_state=submission.state, version=version)
+    previous = (
+        dataset.submissions.filter(state=SubmissionState.APPROVED).order_by("-version").first()
+    )
+    copied = _copy_files(previous, submission) if previous else 0
+    audit(
+        submission,
+        actor=user,
+        action="create",
+        new_state=submission.state,
+        version=version,
+        **({"from_version": previous.version, "files_copied": copied} if previous else {}),
+    )
     return submission
+
+
+def _copy_files(source: Submission, target: Submission) -> int:
+    """A new version starts from the latest published one: its file list, not its bytes (blobs
+    are shared by content), so the lab changes only what changed."""
+    from curation.models import SubmissionFile
+
+    rows = [
+        SubmissionFile(submission=target, path=f.path, blob_id=f.blob_id)
+        for f in source.files.only("path", "blob_id")
+    ]
+    SubmissionFile.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
 
 
 def _start_pipeline(submission: Submission) -> None:
@@ -248,21 +272,63 @@ def submission_validation_finished(
     else:
         outcome = ValidationOutcome.PASSED
     current = Submission.objects.only("round").get(pk=submission_id)
-    target = SubmissionState.READY_FOR_REVIEW if current.round == 1 else SubmissionState.RESUBMITTED
-    submission = _transition(
-        submission_id,
-        "validation_finished",
-        actor=None,
-        target=target,
-        report=report,
-        error_count=errors,
-        warning_count=warnings,
-        validation_outcome=outcome,
-        last_error=error,
-        validated_at=timezone.now(),
-        progress_step="done",
-    )
+    if outcome in (ValidationOutcome.FAILED, ValidationOutcome.ERROR):
+        # Nothing a curator could approve: straight back to the lab, never into the queue.
+        target = SubmissionState.RETURNED
+    elif current.round == 1:
+        target = SubmissionState.READY_FOR_REVIEW
+    else:
+        target = SubmissionState.RESUBMITTED
+    with transaction.atomic():
+        submission = _transition(
+            submission_id,
+            "validation_finished",
+            actor=None,
+            target=target,
+            report=report,
+            error_count=errors,
+            warning_count=warnings,
+            validation_outcome=outcome,
+            last_error=error,
+            validated_at=timezone.now(),
+            progress_step="done",
+            audit_extra=round_snapshot(submission_id, report),
+        )
+        if target == SubmissionState.RETURNED:
+            _notify_on_commit(
+                submission,
+                "returned to you: validation found errors",
+                error or f"{errors} error(s), {warnings} warning(s). Fix them, then resubmit.",
+            )
     return submission
+
+
+ROUND_FINDINGS_KEPT = 2000
+
+
+def finding_key(finding: dict) -> list:
+    location = finding.get("location") or {}
+    where = ", ".join(f"{k} {v}" for k, v in sorted(location.items())) if location else ""
+    return [str(finding.get("code", "")), where, str(finding.get("message", ""))[:300]]
+
+
+def round_snapshot(submission_id: int, report: dict | None) -> dict:
+    """What a round was made of, kept in its ``validation_finished`` audit row so the next round
+    can show its diff: the files (path → sha256), the findings, the metadata."""
+    submission = Submission.objects.select_related("dataset").get(pk=submission_id)
+    files = dict(submission.files.values_list("path", "blob__sha256"))
+    findings = [finding_key(f) for f in (report or {}).get("findings") or []]
+    return {
+        "round": submission.round,
+        "files": files,
+        "findings": findings[:ROUND_FINDINGS_KEPT],
+        "metadata": {
+            "title": submission.dataset.title,
+            "description": submission.dataset.description,
+            "domain": submission.dataset.domain,
+            "notes": submission.notes,
+        },
+    }
 
 
 # --- the curators' side -------------------------------------------------------------------------
@@ -306,6 +372,9 @@ def submission_approve(*, submission_id: int, user, reason: str = "") -> Submiss
             guard=validated,
         )
         index_publish(submission)
+        from curation.services.hub_push import hub_push_queue
+
+        hub_push_queue(submission)
         _notify_on_commit(submission, "approved", reason)
     return submission
 
@@ -315,6 +384,7 @@ def submission_request_changes(*, submission_id: int, user, reason: str) -> Subm
         submission = _transition(
             submission_id, "request_changes", actor=user, reason=reason, reviewer=user
         )
+        _decision_comment(submission, user, "request_changes", reason)
         _notify_on_commit(submission, "changes requested", reason)
     return submission
 
@@ -329,8 +399,15 @@ def submission_reject(*, submission_id: int, user, reason: str) -> Submission:
             reviewer=user,
             decided_at=timezone.now(),
         )
+        _decision_comment(submission, user, "reject", reason)
         _notify_on_commit(submission, "rejected", reason)
     return submission
+
+
+def _decision_comment(submission: Submission, user, kind: str, reason: str) -> None:
+    from curation.services.comments import decision_comment
+
+    decision_comment(submission, user=user, kind=kind, reason=reason.strip())
 
 
 def _notify_on_commit(submission: Submission, decision: str, reason: str) -> None:
@@ -349,3 +426,54 @@ def _notify_on_commit(submission: Submission, decision: str, reason: str) -> Non
     transaction.on_commit(
         lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
     )
+
+
+METADATA_FIELDS = ("title", "description", "domain")
+
+
+def submission_update_metadata(
+    *, submission_id: int, user, title: str, description: str = "", domain: str = "", notes=None
+) -> Submission:
+    """Edit the dataset's title, description and domain (and the version's notes) while the lab
+    holds the submission (draft, changes requested, returned); audited with before and after."""
+    title = (title or "").strip()
+    if not title:
+        raise WorkflowError("a title is required")
+    if len(title) > 200 or len(domain or "") > 60:
+        raise WorkflowError("the title is at most 200 characters and the domain 60")
+    with transaction.atomic():
+        submission = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("dataset__lab")
+            .get(pk=submission_id)
+        )
+        if not policies.can_edit_files(user, submission):
+            if policies.can_create_in_lab(user, submission.dataset.lab):
+                raise WorkflowError(
+                    "metadata is locked while the submission is "
+                    f"{submission.get_state_display().lower()}"
+                )
+            raise PermissionDenied("only the lab edits its submission's metadata")
+        dataset = Dataset.objects.select_for_update().get(pk=submission.dataset_id)
+        new = {
+            "title": title,
+            "description": (description or "").strip(),
+            "domain": (domain or "").strip(),
+        }
+        changes = {
+            name: [getattr(dataset, name), value]
+            for name, value in new.items()
+            if getattr(dataset, name) != value
+        }
+        for name, (_old, value) in changes.items():
+            setattr(dataset, name, value)
+        if changes:
+            dataset.save(update_fields=list(changes))
+        if notes is not None and notes.strip() != submission.notes:
+            changes["notes"] = [submission.notes, notes.strip()]
+            submission.notes = notes.strip()
+            submission.save(update_fields=["notes"])
+        if changes:
+            audit(submission, actor=user, action="edit_metadata", changes=changes)
+    submission.dataset = dataset
+    return submission

@@ -38,6 +38,9 @@ def login(browser, live_server, username):
     context = browser.new_context()
     context.set_default_timeout(30_000)
     page = context.new_page()
+    # Irreversible actions ask first (static/js/confirm.js): record the question, then agree.
+    page.questions = []
+    page.on("dialog", lambda dialog: (page.questions.append(dialog.message), dialog.accept()))
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
@@ -86,6 +89,10 @@ def test_upload_review_resubmit_approve_and_find(
     # resubmits.
     member.goto(submission_url)
     expect(member.locator("#changes-requested")).to_contain_text("Please add a README")
+    expect(member.locator("#pinned-reason")).to_contain_text("Please add a README")
+    member.fill("#comment-body", "Adding a README with the robot and the task now.")
+    member.click("#comment-form button[type=submit]")
+    expect(member.locator("#comment-list")).to_contain_text("Adding a README with the robot")
     fixed = tmp_path / "pick_place_fixed"
     shutil.copytree(v30_dataset, fixed)
     (fixed / "README.md").write_text("# Pick and place\n\nRecorded on an SO-101 follower arm.\n")
@@ -100,8 +107,28 @@ def test_upload_review_resubmit_approve_and_find(
     cur.goto(submission_url)
     cur.click("#action-claim")
     cur.click("#action-approve")
+    cur.wait_for_load_state()
+    assert any("Publishing cannot be undone" in q for q in cur.questions), cur.questions
     expect(cur.locator("#state-badge")).to_have_text("Approved (published)")
     expect(cur.locator("#audit")).to_contain_text("request_changes")
+    expect(cur.locator("#comment-list")).to_contain_text("Adding a README with the robot")
+
+    # Anyone, logged in or not, downloads the published version as one zip.
+    anonymous = browser.new_context().new_page()
+    anonymous.goto(f"{live_server.url}/datasets/")
+    anonymous.click("text=Browser pick and place")
+    expect(anonymous.locator("#file-browser")).to_contain_text("meta/")
+    with anonymous.expect_download() as download:
+        anonymous.click("#download-zip")
+    zipped = tmp_path / "downloaded.zip"
+    download.value.save_as(zipped)
+    import zipfile
+
+    with zipfile.ZipFile(zipped) as archive:
+        names = archive.namelist()
+    assert any(n.endswith("/meta/info.json") for n in names) and any(
+        n.endswith("/README.md") for n in names
+    )
 
     # A researcher finds it through the camera facet and opens its page.
     res = login(browser, live_server, researcher.username)

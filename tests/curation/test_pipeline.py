@@ -73,11 +73,11 @@ def test_broken_dataset_gets_errors_with_locations_and_cannot_be_approved(
     upload_whole(submission, lab_member, zip_of_folder(broken, tmp_path / "b.zip"), kind="archive")
     submit(submission, lab_member)
     submission = wait_until_validated(submission.pk)
-    assert submission.state == S.READY_FOR_REVIEW
+    assert submission.state == S.RETURNED  # back to the lab, not to the curators
     assert submission.validation_outcome == ValidationOutcome.FAILED
     errors = [f for f in submission.report["findings"] if f["severity"] == "error"]
     assert errors and any("data/chunk-000/file-000.parquet" in str(f["location"]) for f in errors)
-    with pytest.raises(workflow.WorkflowError, match="validation errors"):
+    with pytest.raises(workflow.WorkflowError, match="cannot approve"):
         workflow.submission_approve(submission_id=submission.pk, user=curator)
 
 

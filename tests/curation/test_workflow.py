@@ -3,6 +3,7 @@
 import pytest
 from django.core import mail
 
+from curation import selectors
 from curation.models import AuditEvent, DatasetIndex, ValidationOutcome
 from curation.models import SubmissionState as S
 from curation.services import workflow
@@ -16,6 +17,7 @@ def test_every_state_is_reachable_and_final_states_have_no_way_out():
     targets = {t.target for t in TRANSITIONS.values() if t.target} | {
         S.READY_FOR_REVIEW,
         S.RESUBMITTED,
+        S.RETURNED,  # validation_finished's targets depend on the report
     }
     assert set(S.values) - {S.DRAFT} <= targets
     for final in (S.APPROVED, S.REJECTED, S.WITHDRAWN):
@@ -71,16 +73,33 @@ def test_reason_is_required(ready, curator, action):
     assert not ready.audit_events.filter(action=action).exists()
 
 
-def test_validation_errors_block_approval(draft, lab_member, curator):
-    s = to_ready(draft, lab_member, errors=2, warnings=1)
+def test_validation_errors_block_approval(
+    draft, lab_member, curator, django_capture_on_commit_callbacks
+):
+    lab_member.email = "member@lab.example"
+    lab_member.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        s = to_ready(draft, lab_member, errors=2, warnings=1)
     assert s.validation_outcome == ValidationOutcome.FAILED
     assert (s.error_count, s.warning_count) == (2, 1)
-    with pytest.raises(workflow.WorkflowError, match="validation errors cannot be approved"):
+    # Returned to the lab, never in the review queue: nothing for a curator to decide.
+    assert s.state == S.RETURNED
+    assert s.pk not in set(selectors.review_queue().values_list("pk", flat=True))
+    with pytest.raises(
+        workflow.WorkflowError, match="cannot approve a submission that is returned"
+    ):
         workflow.submission_approve(submission_id=s.pk, user=curator)
     s.refresh_from_db()
-    assert s.state == S.READY_FOR_REVIEW
-    # Still possible: ask for changes.
-    workflow.submission_request_changes(submission_id=s.pk, user=curator, reason="fix errors")
+    assert s.state == S.RETURNED
+    # The lab's files are unlocked, it was told by email, and it can resubmit (a new round).
+    from django.core import mail
+
+    from curation import policies
+
+    assert policies.can_edit_files(lab_member, s)
+    assert "returned to you" in mail.outbox[-1].body
+    again = workflow.submission_resubmit(submission_id=s.pk, user=lab_member)
+    assert (again.state, again.round) == (S.VALIDATING, 2)
 
 
 def test_warnings_only_can_be_approved(draft, lab_member, curator):
@@ -186,3 +205,17 @@ def test_assign_to_a_reviewer(ready, curator, lab_member):
     assert (s.state, s.reviewer) == (S.IN_REVIEW, second)
     with pytest.raises(workflow.WorkflowError, match="cannot review"):
         workflow.submission_assign(submission_id=ready.pk, user=curator, reviewer=lab_member)
+
+
+def test_a_new_version_starts_from_the_published_files(ready, curator, lab_member):
+    published = workflow.submission_approve(submission_id=ready.pk, user=curator)
+    v1_files = dict(published.files.values_list("path", "blob_id"))
+    v2 = workflow.submission_create(
+        user=lab_member, lab=ready.dataset.lab, title="", dataset=ready.dataset
+    )
+    assert dict(v2.files.values_list("path", "blob_id")) == v1_files  # same content, no copy
+    created = v2.audit_events.get(action="create")
+    assert created.extra["from_version"] == 1 and created.extra["files_copied"] == len(v1_files)
+    # Changing v2 leaves the published v1 as it was.
+    add_file(v2, lab_member, path="meta/info.json", content=b'{"codebase_version": "v3.0"}')
+    assert dict(published.files.values_list("path", "blob_id")) == v1_files

@@ -330,3 +330,82 @@ def test_files_are_served_as_inert_attachments(people, lab, channel):
         f"README.md holding <script> ({channel})",
         "application/octet-stream, attachment, nosniff, CSP sandbox",
     )
+
+
+# --- downloads and the Hub-compatible API: what a user may list is what they may download --------
+
+
+def _bearer_client(user) -> Client:
+    """A script: no session, the user's API token as the Hub clients send it (``HF_TOKEN``)."""
+    from rest_framework.authtoken.models import Token
+
+    if user is None:
+        return Client()
+    token, _ = Token.objects.get_or_create(user=user)
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+
+
+def _repo(s):
+    return [s.dataset.lab.slug, s.dataset.slug]
+
+
+DOWNLOADS = {
+    "zip of a version": lambda c, s: c.get(
+        reverse("curation:dataset_zip", args=[*_repo(s), "main"])
+    ),
+    "file browser": lambda c, s: c.get(reverse("curation:dataset_tree", args=[*_repo(s), "main"])),
+    "hub resolve": lambda c, s: c.get(
+        reverse("curation:hub_resolve", args=[*_repo(s), "main", "meta/info.json"])
+    ),
+    "hub resolve (HEAD)": lambda c, s: c.head(
+        reverse("curation:hub_resolve", args=[*_repo(s), "main", "meta/info.json"])
+    ),
+    "hub dataset info": lambda c, s: c.get(reverse("curation:hub_dataset", args=_repo(s))),
+    "hub refs": lambda c, s: c.get(reverse("curation:hub_refs", args=_repo(s))),
+    "hub tree": lambda c, s: c.get(reverse("curation:hub_tree", args=[*_repo(s), "main"])),
+    "hub paths-info": lambda c, s: c.post(
+        reverse("curation:hub_paths_info", args=[*_repo(s), "main"]), {"paths": ["meta"]}
+    ),
+}
+DOWNLOAD_CASES = [
+    (route, state, channel, role)
+    for route in DOWNLOADS
+    for state in (S.READY_FOR_REVIEW, S.APPROVED)
+    for channel in ("session", "token")
+    for role in ROLES
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("route", "state", "channel", "role"), DOWNLOAD_CASES)
+def test_download_and_hub_authorization_matrix(people, lab, route, state, channel, role):
+    submission = submission_in(state, people, lab)
+    allowed = set(ROLES) if state == S.APPROVED else SEES_UNPUBLISHED
+    user = people[role]
+    client = client_for(user) if channel == "session" else _bearer_client(user)
+    response = DOWNLOADS[route](client, submission)
+    if role in allowed:
+        assert response.status_code == 200, (route, state, channel, role, response.status_code)
+    else:
+        # Not listed, so not there: the same 404 as a dataset that does not exist.
+        assert response.status_code == 404, (route, state, channel, role, response.status_code)
+        if route.startswith("hub"):
+            assert response["X-Error-Code"] == "RepoNotFound"
+    tried(
+        "authorization matrix",
+        f"{route} ({state}) / {channel} / {role}",
+        "allowed" if role in allowed else "refused",
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_hub_listing_matches_what_each_role_may_download(people, lab, role):
+    published = submission_in(S.APPROVED, people, lab)
+    unpublished = submission_in(S.READY_FOR_REVIEW, people, lab)
+    listed = {
+        d["id"] for d in _bearer_client(people[role]).get(reverse("curation:hub_datasets")).json()
+    }
+    expected = {f"{published.dataset.lab.slug}/{published.dataset.slug}"}
+    if role in SEES_UNPUBLISHED:
+        expected.add(f"{unpublished.dataset.lab.slug}/{unpublished.dataset.slug}")
+    assert listed == expected
+    tried("authorization matrix", f"hub list datasets / token / {role}", f"{len(listed)} listed")
