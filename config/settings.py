@@ -85,7 +85,31 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a django_ratelimit refusal into a 429 page (config.views.rate_limited).
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Content-Security-Policy on every response (settings below; RELIABILITY.md H1).
+    "csp.middleware.CSPMiddleware",
+    # Pages shown to a logged-in user are never stored by browsers or proxies (RELIABILITY.md).
+    "config.security.PrivatePagesNotStoredMiddleware",
 ]
+
+# --- Content-Security-Policy (django-csp) -----------------------------------------------------------
+# No inline script anywhere: behaviour lives in static/ files and data goes through json_script
+# blocks (type="application/json", which the browser never runs). Inline style attributes remain
+# allowed: they cannot run code, and templates still use a few. Everything else is our own origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

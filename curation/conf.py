@@ -6,6 +6,7 @@
 - ``ARCHIVE_MAX_RATIO``         highest compression ratio of any member (zip-bomb guard)
 - ``UPLOAD_MAX_BYTES``          largest single upload (file or archive)
 - ``UPLOAD_CHUNK_BYTES``        chunk size the web uploader uses
+- ``UPLOAD_READ_TIMEOUT_SECONDS`` a chunk's body read waits this long for the next bytes (30)
 - ``UPLOAD_EXPIRY_HOURS``       abandoned uploads are removed after this long (72)
 - ``PIPELINE_STALE_MINUTES``    a validation without progress for this long is queued again (30)
 - ``PIPELINE_MAX_ATTEMPTS``     starts/requeues of one validation before it goes back to the lab (3)
@@ -74,3 +75,9 @@ def pipeline_stale_minutes() -> float:
 def pipeline_max_attempts() -> int:
     """Starts (or requeues) of one validation before it is abandoned with a clear error."""
     return int(_setting("PIPELINE_MAX_ATTEMPTS", 3))
+
+
+def upload_read_timeout_seconds() -> float:
+    """How long one read of an upload's body may wait for bytes before the request ends with what
+    arrived (the client resumes from the offset it is told)."""
+    return float(_setting("UPLOAD_READ_TIMEOUT_SECONDS", 30.0))
