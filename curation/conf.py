@@ -4,6 +4,8 @@
 - ``ARCHIVE_MAX_ENTRIES``       most members an uploaded archive may have
 - ``ARCHIVE_MAX_TOTAL_BYTES``   most bytes it may unpack to
 - ``ARCHIVE_MAX_RATIO``         highest compression ratio of any member (zip-bomb guard)
+- ``ARCHIVE_MAX_SECONDS``       seconds one pass over an archive may take, plus one per
+                                ``ARCHIVE_MIN_BYTES_PER_SECOND`` of its size (10 s + 1 s per 5 MB)
 - ``UPLOAD_MAX_BYTES``          largest single upload (file or archive)
 - ``UPLOAD_CHUNK_BYTES``        chunk size the web uploader uses
 - ``UPLOAD_READ_TIMEOUT_SECONDS`` a chunk's body read waits this long for the next bytes (30)
@@ -45,6 +47,13 @@ def archive_max_total_bytes() -> int:
 
 def archive_max_ratio() -> float:
     return float(_setting("ARCHIVE_MAX_RATIO", 200.0))
+
+
+def archive_max_seconds(archive_size: int) -> float:
+    """Time one pass over an archive of ``archive_size`` bytes may take before it is refused."""
+    base = float(_setting("ARCHIVE_MAX_SECONDS", 10.0))
+    rate = float(_setting("ARCHIVE_MIN_BYTES_PER_SECOND", 5_000_000.0))
+    return base + archive_size / max(rate, 1.0)
 
 
 def upload_max_bytes() -> int:

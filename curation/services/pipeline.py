@@ -76,27 +76,29 @@ def fetch(submission: Submission, progress) -> None:
         if not archive_path.exists():
             raise uploads.UploadError("the uploaded archive is missing; upload it again")
         progress("check archive", 0, 1)
+        # Unpack with no transaction open (issue 19, H3): unpacking takes as long as it takes,
+        # and no one else's write may wait for it. Only the result is recorded, in one short
+        # transaction; blobs of a refused archive are left for the blob collector.
+        unpacked = []
+        archives.ingest(
+            archive_path, lambda member, blob: unpacked.append((member, blob)), progress
+        )
         with transaction.atomic():
             submission.files.all().delete()  # an archive replaces the whole file set
-            archives.ingest(
-                archive_path,
-                lambda member, blob: storage.submission_file_set(submission, member.name, blob),
-                progress,
-            )
+            for member, blob in unpacked:
+                storage.submission_file_set(submission, member.name, blob)
             submission.pending_archive = ""
             submission.save(update_fields=["pending_archive"])
         with contextlib.suppress(FileNotFoundError):
             archive_path.unlink()
     elif submission.source == "path" and not submission.files.exists():
         folder = uploads.resolve_import_path(submission.source_ref)
-        with transaction.atomic():
-            uploads.ingest_folder(submission, folder, progress)
+        uploads.ingest_folder(submission, folder, progress)
     elif submission.source == "hub" and not submission.files.exists():
         progress("download from the Hub", 0, 1)
         folder = uploads.hub_download(submission.source_ref)
         try:
-            with transaction.atomic():
-                uploads.ingest_folder(submission, folder, progress)
+            uploads.ingest_folder(submission, folder, progress)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     if not submission.files.exists():

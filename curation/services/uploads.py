@@ -350,10 +350,16 @@ def ingest_folder(submission: Submission, folder: Path, progress=None) -> int:
                 raise UploadError(str(exc)) from exc
     if not files:
         raise UploadError(f"{folder}: the folder has no dataset files")
+    # Copy first, with no transaction open (a large folder takes minutes); then record the whole
+    # file set at once, in a short transaction.
+    stored = []
     for i, (rel, full) in enumerate(files, 1):
-        submission_file_set(submission, rel, blob_from_path(full))
+        stored.append((rel, blob_from_path(full)))
         if progress:
             progress("copy files", i, len(files))
+    with transaction.atomic():
+        for rel, blob in stored:
+            submission_file_set(submission, rel, blob)
     return len(files)
 
 
