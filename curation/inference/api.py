@@ -94,6 +94,7 @@ class InferenceRunViewSet(
         if version is not None and not version.isdigit():
             raise ValidationError({"dataset_version_id": "must be an integer"})
         return selectors.inference_run_list(
+            user=self.request.user,
             dataset_path=self.request.query_params.get("dataset_path") or None,
             dataset_version_id=int(version) if version else None,
         )

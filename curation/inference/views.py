@@ -15,7 +15,7 @@ from curation.models import InferenceRun, Policy
 @login_required
 def run_list(request):
     """Every inference run, newest first, with the registered policies."""
-    runs = selectors.inference_run_list()
+    runs = selectors.inference_run_list(user=request.user)
     status = request.GET.get("status", "")
     if status in InferenceRun.Status.values:
         runs = runs.filter(status=status)
@@ -34,7 +34,7 @@ def run_list(request):
 
 @login_required
 def run_detail(request, pk: int):
-    run = get_object_or_404(InferenceRun.objects.select_related("policy", "requested_by"), pk=pk)
+    run = get_object_or_404(selectors.inference_runs_visible_to(request.user), pk=pk)
     return render(request, "curation/inference_run.html", {"run": run, "report": run.report or {}})
 
 

@@ -1,0 +1,84 @@
+"""Who sees what, for the findings of issue 19 that concern reading: inference runs (M1), and
+private pages' caching headers (Info). Extends the authorization matrix of ``test_security.py``
+with inference runs: every role x (web list, web page, API list, API detail)."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from curation.models import InferenceRun, Policy
+from curation.models import SubmissionState as S
+from tests.reliability.test_security import people, submission_in  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "member", "submitter", "curator", "outsider", "researcher"]
+SEES_UNPUBLISHED = {"member", "submitter", "curator"}
+
+
+def _run(submission=None, path="") -> InferenceRun:
+    policy, _ = Policy.objects.get_or_create(name="tiny", defaults={"path": "/models/tiny"})
+    return InferenceRun.objects.create(
+        dataset_version_id=submission.pk if submission else None,
+        dataset_path=path,
+        policy=policy,
+        status=InferenceRun.Status.OK,
+        report={"tasks": ["secret task of lab A"]},
+    )
+
+
+def _client(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _sees(client, run) -> dict[str, bool]:
+    web_list = client.get(reverse("inference-runs"))
+    web_page = client.get(reverse("inference-run", args=[run.pk]))
+    api_list = client.get("/api/inference/runs/")
+    api_detail = client.get(f"/api/inference/runs/{run.pk}/")
+    listed = api_list.status_code == 200 and any(
+        r["id"] == run.pk for r in (api_list.json().get("results", api_list.json()))
+    )
+    return {
+        "web list": f'href="/inference/runs/{run.pk}/"' in web_list.content.decode(),
+        "web page": web_page.status_code == 200,
+        "api list": listed,
+        "api detail": api_detail.status_code == 200,
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("state", [S.DRAFT, S.READY_FOR_REVIEW, S.APPROVED])
+def test_inference_runs_follow_the_submission_visibility_rule(people, lab, role, state):  # noqa: F811
+    run = _run(submission_in(state, people, lab))
+    seen = _sees(_client(people[role]), run)
+    # Every inference page asks to log in first; then the submission's own rule applies.
+    expected = role != "anonymous" and (state == S.APPROVED or role in SEES_UNPUBLISHED)
+    assert seen == dict.fromkeys(seen, expected), (role, state, seen)
+
+
+@pytest.mark.parametrize("role", ["member", "outsider", "researcher", "curator"])
+def test_runs_on_server_folders_are_for_curators_only(people, role):  # noqa: F811
+    run = _run(path="/srv/datasets/lab-a/unreleased")
+    seen = _sees(_client(people[role]), run)
+    assert seen == dict.fromkeys(seen, role == "curator"), (role, seen)
+
+
+def test_private_pages_are_never_stored_but_public_ones_may_be(people, lab):  # noqa: F811
+    submission = submission_in(S.APPROVED, people, lab)
+    member = _client(people["member"])
+    for url in (
+        reverse("curation:my_submissions"),
+        reverse("curation:submission", args=[submission.pk]),
+        reverse("inference-runs"),
+        reverse("curation:api_submissions"),
+    ):
+        response = member.get(url)
+        assert response.status_code == 200, url
+        cache_control = response.get("Cache-Control", "")
+        assert "no-store" in cache_control and "private" in cache_control, (url, cache_control)
+    public = Client().get(reverse("curation:catalogue"))
+    assert "no-store" not in public.get("Cache-Control", "")
