@@ -3,11 +3,19 @@
 - ``PrivatePagesNotStoredMiddleware``: ``Cache-Control: private, no-store`` on what a logged-in
   user is shown, so a shared browser or proxy never keeps another person's drafts.
 - ``body_read_timeout``: bound each read of a request body (a stalled client ends its own request).
+- ``login_throttled``: the site's and the admin's login, limited per address and backed off per
+  (address, account) in the shared ``limits`` cache.
 """
 
 import contextlib
+import functools
+import hashlib
+import math
 import socket
+import time
 
+from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest
 from django.utils.cache import patch_cache_control
 
@@ -75,3 +83,69 @@ def body_read_timeout(stream, seconds: float):
     finally:
         with contextlib.suppress(OSError):
             sock.settimeout(previous)
+
+
+# --- login throttling: back-off per (address, account) ---------------------------------------------
+
+
+def _login_key(request) -> str:
+    username = (request.POST.get("username") or "").strip().lower()[:150]
+    address = request.META.get("REMOTE_ADDR", "")
+    digest = hashlib.sha256(f"{address}\0{username}".encode()).hexdigest()
+    return f"login-backoff:{digest}"
+
+
+def login_backoff_remaining(request) -> int:
+    """Seconds this address must wait before trying this account again (0: go ahead)."""
+    state = caches[settings.RATELIMIT_USE_CACHE].get(_login_key(request))
+    if not state:
+        return 0
+    return max(0, math.ceil(state["until"] - time.time()))
+
+
+def login_failed(request) -> None:
+    """One more failure for (address, account): from the LOGIN_FREE_FAILURES-th on, wait
+    LOGIN_BACKOFF_BASE_SECONDS (1 s), then twice as long after each further failure, up to
+    LOGIN_MAX_BACKOFF_SECONDS. Only this address waits, so no one can
+    lock an account out from elsewhere."""
+    cache = caches[settings.RATELIMIT_USE_CACHE]
+    key = _login_key(request)
+    state = cache.get(key) or {"failures": 0, "until": 0.0}
+    state["failures"] += 1
+    over = state["failures"] - settings.LOGIN_FREE_FAILURES
+    if over >= 0:
+        wait = settings.LOGIN_BACKOFF_BASE_SECONDS * 2**over
+        state["until"] = time.time() + min(wait, settings.LOGIN_MAX_BACKOFF_SECONDS)
+    cache.set(key, state, timeout=24 * 3600)
+
+
+def login_succeeded(request) -> None:
+    caches[settings.RATELIMIT_USE_CACHE].delete(_login_key(request))
+
+
+def login_throttled(view):
+    """Wrap a login view (the site's and the admin's): per-address rate limit
+    (LOGIN_RATE_LIMIT, django-ratelimit in the shared cache), and back-off per (address, account).
+    A login view answers a failed POST with the form again (200) and a success with a redirect."""
+    from django_ratelimit.decorators import ratelimit
+
+    @functools.wraps(view)
+    @ratelimit(key="ip", rate=lambda g, r: settings.LOGIN_RATE_LIMIT, method="POST", block=True)
+    def throttled(request, *args, **kwargs):
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        wait = login_backoff_remaining(request)
+        if wait:
+            from config.views import rate_limited
+
+            response = rate_limited(request, None)
+            response["Retry-After"] = str(wait)
+            return response
+        response = view(request, *args, **kwargs)
+        if response.status_code in (301, 302, 303):
+            login_succeeded(request)
+        elif response.status_code == 200:
+            login_failed(request)
+        return response
+
+    return throttled

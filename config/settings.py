@@ -235,15 +235,29 @@ if CACHE_URL.startswith("redis://"):
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
     }
+    CACHES["limits"] = CACHES["default"]
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # django-ratelimit refuses a per-process cache outright; on one machine it is an accepted
-    # trade-off, and `check --deploy` warns about it instead (config/checks.py).
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Rate limits and login back-off must be counted once for all web processes (issue 19):
+        # without Redis, in files every process on this machine shares. Increments there are not
+        # atomic (django-ratelimit's E003), so a burst may get a few extra tries; `check --deploy`
+        # recommends Redis (config/checks.py).
+        "limits": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(STORAGE_ROOT / "cache" / "limits"),
+        },
+    }
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+RATELIMIT_USE_CACHE = "limits"
 
 # --- Rate limits (django-ratelimit), "<count>/<period>" with period s, m, h or d ----------------
 RATELIMIT_VIEW = "config.views.rate_limited"
-LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/m")
+LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/m")  # per address
+# Per (address, account): after this many failures, wait 1 s, 2 s, 4 s ... up to the maximum.
+LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", "5"))
+LOGIN_BACKOFF_BASE_SECONDS = float(os.environ.get("LOGIN_BACKOFF_BASE_SECONDS", "1"))
+LOGIN_MAX_BACKOFF_SECONDS = int(os.environ.get("LOGIN_MAX_BACKOFF_SECONDS", "900"))
 UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "60/m")
 
 # --- REST API -------------------------------------------------------------------------------

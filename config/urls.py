@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("growth/reuse/", include("growth.reuse_urls")),
+    # The admin's login goes through the same limiter as the site's (issue 19, M2).
+    path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),
     path("growth/", include("growth.urls")),
     path("", include("curation.urls")),
