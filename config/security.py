@@ -90,7 +90,12 @@ def body_read_timeout(stream, seconds: float):
 
 def _login_key(request) -> str:
     username = (request.POST.get("username") or "").strip().lower()[:150]
-    address = request.META.get("REMOTE_ADDR", "")
+    from django_ratelimit.core import _get_ip  # the address the per-address limits count
+
+    try:
+        address = _get_ip(request)
+    except Exception:  # a proxy misconfiguration must not break logins: fall back to the socket
+        address = request.META.get("REMOTE_ADDR", "")
     digest = hashlib.sha256(f"{address}\0{username}".encode()).hexdigest()
     return f"login-backoff:{digest}"
 

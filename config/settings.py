@@ -250,6 +250,9 @@ else:
     }
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 RATELIMIT_USE_CACHE = "limits"
+# Behind a reverse proxy every request comes from the proxy: name the header it sets to the
+# client's address (HTTP_X_FORWARDED_FOR, platform/DEPLOY.md), so limits count per client.
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
 
 # --- Rate limits (django-ratelimit), "<count>/<period>" with period s, m, h or d ----------------
 RATELIMIT_VIEW = "config.views.rate_limited"

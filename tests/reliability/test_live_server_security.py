@@ -2,9 +2,13 @@
 (issue 19): a stalled upload chunk, the chunk's content type, the admin login's rate limit,
 private pages' caching. Every socket has a timeout, so each test stops by itself."""
 
+import os
 import re
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,6 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # Long enough for a healthy server; far shorter than SQLite's 20 s lock wait, so a write that
 # queues behind a stalled client's lock fails the test instead of passing late.
 REQUEST_TIMEOUT_S = 8
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _token(user) -> dict:
@@ -152,3 +157,67 @@ def test_a_stalled_chunk_blocks_no_one_else_and_ends_by_itself(
     assert resumed.headers["Upload-Offset"] == "1000"
     assert resumed.json()["completed_at"]
     assert Submission.objects.get(pk=pk).files.get(path="meta/info.json").blob.size == 1000
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_half_sent_requests_do_not_starve_gunicorn(tmp_path):
+    """M3: 24 connections that send half a request and stop, against the shipped gunicorn setup
+    (platform/gunicorn.conf.py, here 2 processes x 2 threads); ordinary requests still get
+    answers. Before the fix every request timed out."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "WEB_THREADS": "2",
+        "WEB_READ_TIMEOUT_SECONDS": "2",
+    }
+    log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 (closed below)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "-c",
+            str(REPO / "platform/gunicorn.conf.py"),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/accounts/login/"
+    half_open = []
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(url, timeout=2)
+                break
+            except requests.RequestException:
+                assert time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()[-2000:]
+                time.sleep(0.5)
+        for _ in range(24):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"GET /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            half_open.append(sock)
+        time.sleep(0.5)
+        codes = [requests.get(url, timeout=REQUEST_TIMEOUT_S).status_code for _ in range(5)]
+        assert codes == [200] * 5
+    finally:
+        for sock in half_open:
+            sock.close()
+        server.terminate()
+        try:
+            server.wait(timeout=45)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+        log.close()
