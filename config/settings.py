@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Pages shown to a logged-in user are never stored by browsers or proxies (RELIABILITY.md).
     "config.security.PrivatePagesNotStoredMiddleware",
+    # A malformed number in a query answers 400 with its name (config/params.py).
+    "config.params.BadParameterMiddleware",
 ]
 
 # --- Content-Security-Policy (django-csp) -----------------------------------------------------------

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from config.params import is_whole_number
 from curation import conf, roles
 from curation.models import (
     DatasetIndex,
@@ -123,7 +124,7 @@ def _apply(qs, f: CatalogueFilters, skip: str = ""):
         except ValueError:
             qs = qs.none()
     if f.cameras and skip != "cameras":
-        qs = qs.filter(num_cameras=int(f.cameras)) if f.cameras.isdigit() else qs.none()
+        qs = qs.filter(num_cameras=int(f.cameras)) if is_whole_number(f.cameras) else qs.none()
     if f.camera and skip != "camera":
         qs = qs.filter(pk__in=IndexCamera.objects.filter(name=f.camera).values("index_id"))
     if f.task and skip != "task":

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 
+from config.params import int_param
 from curation import conf, policies, roles, selectors
 from curation import datapage as dataset_reads
 from curation.forms import ArchiveForm, ImportForm, ReasonForm, SubmissionCreateForm
@@ -412,8 +413,7 @@ def dataset_detail(request, lab, slug):
     shown = next((v for v in versions if str(v.version) == wanted), None) if wanted else None
     shown = shown or (published[0] if published else versions[0])
     summary = (shown.report or {}).get("summary") or {}
-    episode = request.GET.get("episode", "0")
-    episode = int(episode) if episode.isdigit() else 0
+    episode = int_param(request.GET, "episode", default=0)
     plots = dataset_reads.episode_plots(shown, episode) if summary else []
     return render(
         request,

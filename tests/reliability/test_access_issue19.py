@@ -82,3 +82,35 @@ def test_private_pages_are_never_stored_but_public_ones_may_be(people, lab):  # 
         assert "no-store" in cache_control and "private" in cache_control, (url, cache_control)
     public = Client().get(reverse("curation:catalogue"))
     assert "no-store" not in public.get("Cache-Control", "")
+
+
+SUPERSCRIPT_TWO = "\u00b2"  # passes str.isdigit(), fails int()
+
+
+def test_non_ascii_digits_in_queries_are_a_400_or_ignored_never_a_500(people, lab):  # noqa: F811
+    """Low: about ten routes answered 500 to ``?x=²``. Numbers are now read in one place
+    (``config.params``): a 400 naming the parameter, or, for a facet, simply no match."""
+    submission = submission_in(S.APPROVED, people, lab)
+    dataset = submission.dataset
+    client = Client(raise_request_exception=False)
+    client.force_login(people["curator"])
+    two = SUPERSCRIPT_TWO
+    urls = [
+        f"/datasets/?cameras={two}",
+        f"/datasets/?episodes_min={two}",
+        f"/datasets/{dataset.lab.slug}/{dataset.slug}/?episode={two}",
+        f"/growth/?snapshot={two}",
+        f"/growth/export/categories.csv?snapshot={two}",
+        f"/growth/api/charts/categories/?snapshot={two}",
+        f"/growth/api/categories/?snapshot={two}",
+        f"/growth/api/categories/?year={two}",
+        f"/api/inference/runs/?dataset_version_id={two}",
+        f"/inference/?page={two}",
+        f"/api/curation/catalogue/?cameras={two}",
+    ]
+    codes = {url: client.get(url).status_code for url in urls}
+    assert all(code < 500 for code in codes.values()), codes
+    page = client.get(f"/datasets/{dataset.lab.slug}/{dataset.slug}/?episode={two}")
+    assert page.status_code == 400 and "episode must be a whole number" in page.content.decode()
+    api = client.get(f"/growth/api/categories/?snapshot={two}")
+    assert api.status_code == 400 and api.json()["parameter"] == "snapshot"
