@@ -221,3 +221,46 @@ def test_half_sent_requests_do_not_starve_gunicorn(tmp_path):
             server.kill()
             server.wait(timeout=10)
         log.close()
+
+
+def test_chunks_need_their_content_type_and_long_archive_names_are_refused_at_start(
+    live_server, lab, lab_member
+):
+    """Info: the chunk PATCH accepted any Content-Type. Low: an archive name of 220+ characters
+    made the last chunk fail with a 500, forever; it is now refused when the upload starts."""
+    base = live_server.url
+    auth = _token(lab_member)
+    pk = _create(base, auth, lab, "Content types")
+    start = requests.post(
+        f"{base}{reverse('curation:api_upload_create', args=[pk])}",
+        json={"kind": "file", "path": "README.md", "size": 5},
+        headers=auth,
+        timeout=REQUEST_TIMEOUT_S,
+    )
+    chunk_url = f"{base}{start.json()['url']}"
+    for content_type in ("application/x-www-form-urlencoded", "text/plain", "multipart/form-data"):
+        refused = requests.patch(
+            chunk_url,
+            data=b"hello",
+            headers={**auth, "Upload-Offset": "0", "Content-Type": content_type},
+            timeout=REQUEST_TIMEOUT_S,
+        )
+        assert refused.status_code == 415, (content_type, refused.text)
+        assert "application/offset+octet-stream" in refused.json()["detail"]
+    accepted = requests.patch(
+        chunk_url,
+        data=b"hello",
+        headers={**auth, "Upload-Offset": "0", "Content-Type": "application/octet-stream"},
+        timeout=REQUEST_TIMEOUT_S,
+    )
+    assert accepted.status_code == 200 and accepted.json()["completed_at"]
+
+    long_name = "x" * 230 + ".zip"
+    refused = requests.post(
+        f"{base}{reverse('curation:api_upload_create', args=[pk])}",
+        json={"kind": "archive", "path": long_name, "size": 100},
+        headers=auth,
+        timeout=REQUEST_TIMEOUT_S,
+    )
+    assert refused.status_code == 400, refused.text
+    assert "archive names are limited to 200 bytes" in refused.text
