@@ -50,9 +50,7 @@ class BadParameterMiddleware:
         if not isinstance(exception, BadParameter):
             return None
         message = str(exception)
-        if "/api/" in request.path or "application/json" in request.headers.get(
-            "Accept", ""
-        ):
+        if "/api/" in request.path or "application/json" in request.headers.get("Accept", ""):
             return JsonResponse({"detail": message, "parameter": exception.name}, status=400)
         return HttpResponse(
             f"Bad request: {message}.", status=400, content_type="text/plain; charset=utf-8"

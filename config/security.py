@@ -3,6 +3,7 @@
 - ``PrivatePagesNotStoredMiddleware``: ``Cache-Control: private, no-store`` on what a logged-in
   user is shown, so a shared browser or proxy never keeps another person's drafts.
 - ``body_read_timeout``: bound each read of a request body (a stalled client ends its own request).
+- ``header_text``: text made safe for an email header (no line breaks: no header injection).
 - ``login_throttled``: the site's and the admin's login, limited per address and backed off per
   (address, account) in the shared ``limits`` cache.
 """
@@ -13,6 +14,7 @@ import hashlib
 import math
 import socket
 import time
+import unicodedata
 
 from django.conf import settings
 from django.core.cache import caches
@@ -154,3 +156,16 @@ def login_throttled(view):
         return response
 
     return throttled
+
+
+# --- email headers -----------------------------------------------------------------------------
+
+
+def header_text(value, limit: int = 200) -> str:
+    """``value`` made safe for an email header (subject, display name): line breaks and other
+    control or separator characters become spaces, runs of spaces one, and the result is cut to
+    ``limit`` characters. Django refuses a header with a newline (``BadHeaderError``), which
+    turned a dataset title with a newline into a 500 after the decision had committed."""
+    text = "".join(" " if unicodedata.category(c)[0] in ("C", "Z") else c for c in str(value or ""))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -27,3 +27,21 @@ def sweep() -> dict:
     from curation.services.sweeper import pipelines_requeue, uploads_expire
 
     return {"uploads_expired": uploads_expire(), "pipelines_requeued": pipelines_requeue()}
+
+
+@shared_task(
+    name="curation.send_decision_email",
+    acks_late=True,
+    # Mail server down or refusing: try again later, about 1 min, 2, 4 ... up to an hour apart,
+    # then give up with the error in the worker's log (the decision itself stands).
+    autoretry_for=(Exception,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=10,
+    time_limit=120,
+    soft_time_limit=90,
+)
+def send_decision_email(submission_id: int, decision: str, reason: str) -> None:
+    from curation.services.workflow import decision_email_send
+
+    decision_email_send(submission_id, decision, reason)

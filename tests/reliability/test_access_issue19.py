@@ -114,3 +114,71 @@ def test_non_ascii_digits_in_queries_are_a_400_or_ignored_never_a_500(people, la
     assert page.status_code == 400 and "episode must be a whole number" in page.content.decode()
     api = client.get(f"/growth/api/categories/?snapshot={two}")
     assert api.status_code == 400 and api.json()["parameter"] == "snapshot"
+
+
+def _ready_with_title(people, lab, title):  # noqa: F811
+    from django.db import transaction
+
+    from curation.services import workflow
+    from tests.curation.conftest import add_file, report_dict
+
+    by = people["submitter"]
+    by.email = "submitter@example.org"
+    by.save()
+    submission = workflow.submission_create(user=by, lab=lab, title=title)
+    add_file(submission, by)
+    with transaction.atomic():
+        workflow.submission_submit(submission_id=submission.pk, user=by)
+    workflow.submission_validation_finished(submission_id=submission.pk, report=report_dict())
+    return submission
+
+
+def test_a_newline_in_a_title_neither_breaks_a_decision_nor_reaches_a_header(
+    people,  # noqa: F811
+    lab,
+    django_capture_on_commit_callbacks,
+):
+    """Low: a title with a newline made approve/reject/request-changes answer 500 after the
+    decision had committed, and the email was lost."""
+    from django.core import mail
+
+    submission = _ready_with_title(people, lab, "Pick\r\nBcc: victim@example.org\nand place")
+    curator = Client(raise_request_exception=False)
+    curator.force_login(people["curator"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = curator.post(
+            reverse("curation:submission_action", args=[submission.pk, "approve"]), {}
+        )
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0].message()
+    assert "\n" not in message["Subject"] and message["Bcc"] is None
+    assert "Pick Bcc: victim@example.org and place" in message["Subject"]
+
+
+def test_a_failed_email_is_queued_for_retry_and_the_decision_stands(
+    people,  # noqa: F811
+    lab,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    from curation.services import workflow
+    from curation.tasks import send_decision_email
+
+    queued = []
+    monkeypatch.setattr(
+        workflow, "send_mail", lambda *a, **k: (_ for _ in ()).throw(OSError("mail server down"))
+    )
+    monkeypatch.setattr(send_decision_email, "apply_async", lambda **kw: queued.append(kw))
+    submission = _ready_with_title(people, lab, "Plain title")
+    curator = Client(raise_request_exception=False)
+    curator.force_login(people["curator"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = curator.post(
+            reverse("curation:submission_action", args=[submission.pk, "reject"]),
+            {"reason": "not a dataset"},
+        )
+    assert response.status_code == 302
+    submission.refresh_from_db()
+    assert submission.state == S.REJECTED
+    assert queued and queued[0]["args"] == [submission.pk, "rejected", "not a dataset"]
