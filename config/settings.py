@@ -264,6 +264,8 @@ LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", "5"))
 LOGIN_BACKOFF_BASE_SECONDS = float(os.environ.get("LOGIN_BACKOFF_BASE_SECONDS", "1"))
 LOGIN_MAX_BACKOFF_SECONDS = int(os.environ.get("LOGIN_MAX_BACKOFF_SECONDS", "900"))
 UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "60/m")
+# Camera previews decoded (cache misses only; cached frames and failures are free), per user.
+PREVIEW_RATE_LIMIT = os.environ.get("PREVIEW_RATE_LIMIT", "20/m")
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

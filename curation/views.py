@@ -442,8 +442,23 @@ def dataset_detail(request, lab, slug):
 
 def camera_preview(request, pk, camera):
     submission = submission_for(request.user, pk)
+
+    def may_decode() -> bool:
+        # Each decoder run costs seconds of CPU: at most PREVIEW_RATE_LIMIT per user or address.
+        return not is_ratelimited(
+            request,
+            group="curation.preview",
+            key="user_or_ip",
+            rate=lambda g, r: settings.PREVIEW_RATE_LIMIT,
+            increment=True,
+        )
+
     try:
-        png = dataset_reads.preview_png(submission, camera)
+        png = dataset_reads.preview_png(submission, camera, may_decode=may_decode)
+    except dataset_reads.PreviewBusy as exc:
+        response = HttpResponse(str(exc), status=429, content_type="text/plain")
+        response["Retry-After"] = "60"
+        return response
     except dataset_reads.PreviewUnavailable as exc:
         return HttpResponse(str(exc), status=404, content_type="text/plain")
     response = HttpResponse(png, content_type="image/png")

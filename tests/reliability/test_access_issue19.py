@@ -2,6 +2,8 @@
 private pages' caching headers (Info). Extends the authorization matrix of ``test_security.py``
 with inference runs: every role x (web list, web page, API list, API detail)."""
 
+import uuid
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -182,3 +184,95 @@ def test_a_failed_email_is_queued_for_retry_and_the_decision_stands(
     submission.refresh_from_db()
     assert submission.state == S.REJECTED
     assert queued and queued[0]["args"] == [submission.pk, "rejected", "not a dataset"]
+
+
+CAMERA = "observation.images.wrist"
+
+
+def _tiny_mp4(width=64, height=48) -> bytes:
+    import io
+
+    import av
+    import numpy as np
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        frame = av.VideoFrame.from_ndarray(np.zeros((height, width, 3), np.uint8), format="rgb24")
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    # Previews are cached by content, across runs too: a few trailing bytes (ignored by
+    # decoders) make this run's videos new.
+    return buffer.getvalue() + uuid.uuid4().bytes
+
+
+def _with_video(people, lab, content: bytes, title: str):  # noqa: F811
+    from curation.services import workflow
+    from tests.curation.conftest import add_file
+
+    member = people["member"]
+    submission = workflow.submission_create(user=member, lab=lab, title=title)
+    add_file(submission, member, path=f"videos/{CAMERA}/chunk-000/file-000.mp4", content=content)
+    return submission
+
+
+@pytest.fixture
+def decoder_runs(monkeypatch):
+    from curation import datapage
+
+    runs = []
+    real = datapage.subprocess.run
+
+    def counting(*args, **kwargs):
+        runs.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(datapage.subprocess, "run", counting)
+    return runs
+
+
+def test_failed_previews_are_cached_and_decoding_is_rate_limited(
+    people,  # noqa: F811
+    lab,
+    settings,
+    decoder_runs,
+):
+    """M5: every request for a video that cannot be decoded started a decoder again."""
+    settings.PREVIEW_RATE_LIMIT = "2/m"
+    client = Client()
+    client.force_login(people["member"])
+    broken = [
+        _with_video(people, lab, b"not a video " + uuid.uuid4().bytes * 64, f"Broken {i}")
+        for i in range(3)
+    ]
+    url = [reverse("curation:camera_preview", args=[s.pk, CAMERA]) for s in broken]
+    first = client.get(url[0])
+    again = client.get(url[0])
+    assert first.status_code == again.status_code == 404
+    assert again.content == first.content and b"could not decode" in again.content
+    assert len(decoder_runs) == 1  # the failure came from the cache
+    assert client.get(url[1]).status_code == 404  # the second decoder run this minute
+    busy = client.get(url[2])
+    assert busy.status_code == 429 and busy["Retry-After"] == "60"
+    assert len(decoder_runs) == 2
+
+
+def test_previews_refuse_frames_above_the_declared_size_limit(
+    people,  # noqa: F811
+    lab,
+    monkeypatch,
+):
+    client = Client()
+    client.force_login(people["member"])
+    fine = _with_video(people, lab, _tiny_mp4(), "Fine camera")
+    response = client.get(reverse("curation:camera_preview", args=[fine.pk, CAMERA]))
+    assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
+
+    monkeypatch.setenv("PREVIEW_MAX_PIXELS", "1000")  # read by the decoder process
+    big = _with_video(people, lab, _tiny_mp4(96, 64), "Big camera")
+    response = client.get(reverse("curation:camera_preview", args=[big.pk, CAMERA]))
+    assert response.status_code == 404
+    assert b"declares 96x64 frames, above the preview limit of 1000 pixels" in response.content
