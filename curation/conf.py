@@ -7,6 +7,8 @@
 - ``ARCHIVE_MAX_SECONDS``       seconds one pass over an archive may take, plus one per
                                 ``ARCHIVE_MIN_BYTES_PER_SECOND`` of its size (10 s + 1 s per 5 MB)
 - ``UPLOAD_MAX_BYTES``          largest single upload (file or archive)
+- ``LAB_STORAGE_QUOTA_BYTES``, ``USER_STORAGE_QUOTA_BYTES`` storage quotas (2 TiB, 1 TiB)
+- ``BLOB_ORPHAN_GRACE_HOURS``   unused blobs are deleted after this long (24)
 - ``UPLOAD_CHUNK_BYTES``        chunk size the web uploader uses
 - ``UPLOAD_READ_TIMEOUT_SECONDS`` a chunk's body read waits this long for the next bytes (30)
 - ``UPLOAD_EXPIRY_HOURS``       abandoned uploads are removed after this long (72)
@@ -58,6 +60,18 @@ def archive_max_seconds(archive_size: int) -> float:
 
 def upload_max_bytes() -> int:
     return int(_setting("UPLOAD_MAX_BYTES", 500 * 1024**3))
+
+
+def lab_storage_quota_bytes() -> int:
+    return int(_setting("LAB_STORAGE_QUOTA_BYTES", 2 * 1024**4))
+
+
+def user_storage_quota_bytes() -> int:
+    return int(_setting("USER_STORAGE_QUOTA_BYTES", 1024**4))
+
+
+def blob_orphan_grace_hours() -> float:
+    return float(_setting("BLOB_ORPHAN_GRACE_HOURS", 24.0))
 
 
 def upload_chunk_bytes() -> int:

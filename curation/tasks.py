@@ -24,9 +24,14 @@ def run_pipeline(submission_id: int, run_id: int) -> None:
 # refuses a task whose soft limit (the global 55 min) exceeds its hard one.
 @shared_task(name="curation.sweep", acks_late=True, time_limit=300, soft_time_limit=240)
 def sweep() -> dict:
+    from curation.services.quotas import blobs_collect
     from curation.services.sweeper import pipelines_requeue, uploads_expire
 
-    return {"uploads_expired": uploads_expire(), "pipelines_requeued": pipelines_requeue()}
+    return {
+        "uploads_expired": uploads_expire(),
+        "pipelines_requeued": pipelines_requeue(),
+        "blobs_collected": blobs_collect(),
+    }
 
 
 @shared_task(

@@ -250,9 +250,12 @@ def scan(path: Path) -> tuple[str, list[Member]]:
     return kind, members
 
 
-def ingest(path: Path, on_member, progress=None) -> list[Member]:
-    """Pass 2: stream each member to the blob store and call ``on_member(member, blob)``."""
+def ingest(path: Path, on_member, progress=None, before_unpack=None) -> list[Member]:
+    """Pass 2: stream each member to the blob store and call ``on_member(member, blob)``.
+    ``before_unpack(members)``, when given, may refuse (raise) once the members are known."""
     _, members = scan(path)
+    if before_unpack is not None:
+        before_unpack(members)
     by_raw = {m.raw_name: m for m in members}
     total = len(members)
     done = 0

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from curation import conf
 from curation.models import Submission, SubmissionState
-from curation.services import archives, storage, uploads, workflow
+from curation.services import archives, quotas, storage, uploads, workflow
 
 logger = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.5
@@ -80,8 +80,20 @@ def fetch(submission: Submission, progress) -> None:
         # and no one else's write may wait for it. Only the result is recorded, in one short
         # transaction; blobs of a refused archive are left for the blob collector.
         unpacked = []
+
+        def room_for(members) -> None:  # the lab's and the user's quotas, before any byte lands
+            quotas.check_room(
+                user=submission.submitted_by,
+                submission=submission,
+                adding=sum(m.size for m in members),
+                what=f"unpacking {submission.source_ref or 'the archive'}",
+            )
+
         archives.ingest(
-            archive_path, lambda member, blob: unpacked.append((member, blob)), progress
+            archive_path,
+            lambda member, blob: unpacked.append((member, blob)),
+            progress,
+            before_unpack=room_for,
         )
         with transaction.atomic():
             submission.files.all().delete()  # an archive replaces the whole file set
@@ -164,7 +176,12 @@ def pipeline_run(submission_id: int, run_id: int) -> None:
     progress = Progress(submission_id, run_id)
     try:
         fetch(submission, progress)
-    except (archives.ArchiveError, uploads.UploadError, storage.UnsafePath) as exc:
+    except (
+        archives.ArchiveError,
+        uploads.UploadError,
+        storage.UnsafePath,
+        quotas.QuotaExceeded,
+    ) as exc:
         error = str(exc)
         if submission.pending_archive:
             # The stored archive is named "<upload token>-<name>": say the name the lab uploaded,

@@ -92,6 +92,9 @@ def upload_start(*, submission: Submission, user, kind: str, path: str, size: in
         path = name
     else:
         raise UploadError(f"unknown upload kind {kind!r} (use 'file' or 'archive')")
+    from curation.services.quotas import check_room
+
+    check_room(user=user, submission=submission, adding=size, what=f"uploading {path}")
     session = UploadSession.objects.create(
         token=secrets.token_urlsafe(24),
         submission=submission,

@@ -7,6 +7,7 @@ only after unpacking everything fails the test, without any timing assertion.
 
 import bz2
 import io
+import os
 import tarfile
 import zipfile
 import zlib
@@ -160,3 +161,71 @@ def test_no_transaction_is_open_while_an_archive_is_unpacked(lab, lab_member, mo
         "README.md",
         "meta/info.json",
     ]
+
+
+# --- M4: quotas and unused blobs ------------------------------------------------------------------
+
+
+def test_uploads_and_unpacking_are_held_to_the_labs_and_the_users_quota(lab, lab_member, settings):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from curation.models import Blob
+
+    settings.LAB_STORAGE_QUOTA_BYTES = 4000
+    settings.USER_STORAGE_QUOTA_BYTES = 10**9
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=lab_member).key}")
+    pk = api.post("/api/curation/submissions/", {"lab": lab.slug, "title": "Quota"}).json()["id"]
+    refused = api.post(
+        f"/api/curation/submissions/{pk}/uploads/",
+        {"kind": "file", "path": "README.md", "size": 5000},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert "past its storage quota" in refused.content.decode()
+
+    # A small archive that unpacks to 6 KB: refused when unpacked, nothing stored.
+    blobs_before = Blob.objects.count()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for i in range(3):
+            archive.writestr(f"meta/part{i}.json", b"{}" + os.urandom(8) + b" " * 1990)
+    submission = _pipeline_on(buffer.getvalue(), "quota.zip", lab, lab_member)
+    assert submission.state == "draft"
+    assert "past its storage quota" in submission.last_error, submission.last_error
+    assert Blob.objects.count() == blobs_before
+
+    settings.LAB_STORAGE_QUOTA_BYTES = 10**9
+    settings.USER_STORAGE_QUOTA_BYTES = 4000
+    refused = api.post(
+        f"/api/curation/submissions/{pk}/uploads/",
+        {"kind": "file", "path": "README.md", "size": 5000},
+        format="json",
+    )
+    assert refused.status_code == 400 and "past your storage quota" in refused.content.decode()
+
+
+def test_unused_blobs_are_collected_after_their_grace_period(lab, lab_member):
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from curation.models import Blob
+    from curation.services.quotas import blobs_collect
+    from tests.curation.conftest import add_file
+
+    submission = workflow.submission_create(user=lab_member, lab=lab, title="Replaced")
+    add_file(submission, lab_member, path="README.md", content=b"first " + os.urandom(16))
+    first = submission.files.get(path="README.md").blob
+    add_file(submission, lab_member, path="README.md", content=b"second " + os.urandom(16))
+    second = submission.files.get(path="README.md").blob
+    assert blobs_collect() == 0  # within the grace period: an upload may be about to use it
+    later = timezone.now() + timedelta(days=2)
+    assert blobs_collect(now=later) >= 1
+    assert not Blob.objects.filter(pk=first.pk).exists()
+    assert not default_storage.exists(first.storage_name)
+    assert Blob.objects.filter(pk=second.pk).exists() and default_storage.exists(
+        second.storage_name
+    )
