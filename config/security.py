@@ -4,6 +4,8 @@
   user is shown, so a shared browser or proxy never keeps another person's drafts.
 - ``body_read_timeout``: bound each read of a request body (a stalled client ends its own request).
 - ``header_text``: text made safe for an email header (no line breaks: no header injection).
+- ``strip_server_paths``: server folders out of reports shown to users (paths relative to the
+  dataset instead).
 - ``login_throttled``: the site's and the admin's login, limited per address and backed off per
   (address, account) in the shared ``limits`` cache.
 """
@@ -12,6 +14,7 @@ import contextlib
 import functools
 import hashlib
 import math
+import os
 import socket
 import time
 import unicodedata
@@ -169,3 +172,49 @@ def header_text(value, limit: int = 200) -> str:
     text = "".join(" " if unicodedata.category(c)[0] in ("C", "Z") else c for c in str(value or ""))
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- server paths out of what users read ------------------------------------------------------------
+
+
+def _server_prefixes(dataset_root=None) -> list[tuple[str, str]]:
+    """(server path, what users see instead), longest first so the most specific one wins."""
+    import sys
+    from pathlib import Path
+
+    prefixes = []
+    if dataset_root:
+        for root in {str(dataset_root), str(Path(dataset_root).resolve())}:
+            prefixes += [(root.rstrip("/") + "/", ""), (root.rstrip("/"), ".")]
+    for path, label in (
+        (getattr(settings, "STORAGE_ROOT", None), "<storage>"),
+        (getattr(settings, "BASE_DIR", None), "<app>"),
+        (sys.prefix, "<python>"),
+        (sys.base_prefix, "<python>"),
+        (os.path.expanduser("~"), "~"),
+    ):
+        if path and str(path) not in ("/", "."):
+            prefixes.append((str(path).rstrip("/"), label))
+    return sorted(prefixes, key=lambda p: len(p[0]), reverse=True)
+
+
+def strip_server_paths(value, dataset_root=None):
+    """``value`` (a report: dicts, lists, strings) with server paths taken out: paths inside the
+    dataset become relative to it, and the storage, application, Python and home folders become
+    ``<storage>``, ``<app>``, ``<python>``, ``~``. Validation findings and inference reports are
+    shown to labs, who need the file inside their dataset, not the server's layout (issue 19)."""
+    prefixes = _server_prefixes(dataset_root)
+
+    def clean(item):
+        if isinstance(item, str):
+            for path, label in prefixes:
+                if path in item:
+                    item = item.replace(path, label)
+            return item
+        if isinstance(item, dict):
+            return {clean(k) if isinstance(k, str) else k: clean(v) for k, v in item.items()}
+        if isinstance(item, list | tuple):
+            return [clean(v) for v in item]
+        return item
+
+    return clean(value)

@@ -17,6 +17,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.security import strip_server_paths
 from curation import conf
 from curation.models import Submission, SubmissionState
 from curation.services import archives, quotas, storage, uploads, workflow
@@ -199,11 +200,12 @@ def pipeline_run(submission_id: int, run_id: int) -> None:
         except ImportError as exc:  # deployment problem, not the dataset's: say so plainly
             raise RuntimeError(f"the validator is not installed ({exc})") from exc
         report = validate(folder, progress=progress)
-        report_dict = report.to_dict()
+        report_dict = strip_server_paths(report.to_dict(), folder)
         error = ""
     except Exception as exc:
         logger.exception("pipeline %s/%s: validation crashed", submission_id, run_id)
-        report_dict, error = None, f"validation could not run: {type(exc).__name__}: {exc}"
+        error = strip_server_paths(f"validation could not run: {type(exc).__name__}: {exc}", folder)
+        report_dict = None
     finally:
         storage.dematerialise(folder)
     if with_db_retry(lambda: _current(submission_id, run_id), "reading the submission") is None:

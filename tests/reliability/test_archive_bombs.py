@@ -229,3 +229,20 @@ def test_unused_blobs_are_collected_after_their_grace_period(lab, lab_member):
     assert Blob.objects.filter(pk=second.pk).exists() and default_storage.exists(
         second.storage_name
     )
+
+
+def test_a_validation_error_names_the_file_in_the_dataset_not_the_server_path(
+    lab, lab_member, monkeypatch, settings
+):
+    import validators
+
+    def crash(folder, progress=None):
+        raise FileNotFoundError(2, "No such file or directory", f"{folder}/meta/info.json")
+
+    monkeypatch.setattr(validators, "validate", crash)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("meta/info.json", b"{}")
+    submission = _pipeline_on(buffer.getvalue(), "paths.zip", lab, lab_member)
+    assert "'meta/info.json'" in submission.last_error, submission.last_error
+    assert str(settings.STORAGE_ROOT) not in submission.last_error

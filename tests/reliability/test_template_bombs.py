@@ -105,3 +105,27 @@ def test_lerobots_own_templates_still_fill():
     assert fill("data/{chunk_index}/{file_index:3d}.parquet", chunk_index=2, file_index=5) == (
         "data/2/  5.parquet"
     )
+
+
+def test_reports_show_paths_relative_to_the_dataset_not_the_servers(tmp_path, settings):
+    """Low: server paths and the environment appeared in findings and inference reports."""
+    import sys
+
+    from config.security import strip_server_paths
+
+    root = tmp_path / "work" / "submission-7-ab12cd"
+    report = {
+        "findings": [
+            {"message": f"cannot read {root}/data/chunk-000/file-000.parquet", "location": {}},
+            {"message": f"stats written to {settings.STORAGE_ROOT}/curation/tmp/x.json"},
+            {"message": f"lerobot at {sys.prefix}/lib/python3.12/site-packages/lerobot"},
+        ],
+        "folder": str(root),
+    }
+    cleaned = strip_server_paths(report, root)
+    text = json.dumps(cleaned)
+    assert str(tmp_path) not in text and str(settings.STORAGE_ROOT) not in text
+    assert sys.prefix not in text
+    assert cleaned["findings"][0]["message"] == "cannot read data/chunk-000/file-000.parquet"
+    assert cleaned["findings"][1]["message"] == "stats written to <storage>/curation/tmp/x.json"
+    assert cleaned["folder"] == "."
