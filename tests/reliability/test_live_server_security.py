@@ -209,7 +209,9 @@ def test_half_sent_requests_do_not_starve_gunicorn(tmp_path):
             sock.sendall(b"GET /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
             half_open.append(sock)
         time.sleep(0.5)
-        codes = [requests.get(url, timeout=REQUEST_TIMEOUT_S).status_code for _ in range(5)]
+        # Each half-sent request holds a thread for at most the read timeout (2 s), so the first
+        # answer may wait for 24 / 4 threads x 2 s; before the fix none ever came.
+        codes = [requests.get(url, timeout=30).status_code for _ in range(5)]
         assert codes == [200] * 5
     finally:
         for sock in half_open:
