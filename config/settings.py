@@ -89,7 +89,33 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a django_ratelimit refusal into a 429 page (config.views.rate_limited).
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Content-Security-Policy on every response (settings below; RELIABILITY.md H1).
+    "csp.middleware.CSPMiddleware",
+    # Pages shown to a logged-in user are never stored by browsers or proxies (RELIABILITY.md).
+    "config.security.PrivatePagesNotStoredMiddleware",
+    # A malformed number in a query answers 400 with its name (config/params.py).
+    "config.params.BadParameterMiddleware",
 ]
+
+# --- Content-Security-Policy (django-csp) -----------------------------------------------------------
+# No inline script anywhere: behaviour lives in static/ files and data goes through json_script
+# blocks (type="application/json", which the browser never runs). Inline style attributes remain
+# allowed: they cannot run code, and templates still use a few. Everything else is our own origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -233,16 +259,35 @@ if CACHE_URL.startswith("redis://"):
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
     }
+    CACHES["limits"] = CACHES["default"]
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # django-ratelimit refuses a per-process cache outright; on one machine it is an accepted
-    # trade-off, and `check --deploy` warns about it instead (config/checks.py).
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Rate limits and login back-off must be counted once for all web processes (issue 19):
+        # without Redis, in files every process on this machine shares. Increments there are not
+        # atomic (django-ratelimit's E003), so a burst may get a few extra tries; `check --deploy`
+        # recommends Redis (config/checks.py).
+        "limits": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(STORAGE_ROOT / "cache" / "limits"),
+        },
+    }
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+RATELIMIT_USE_CACHE = "limits"
+# Behind a reverse proxy every request comes from the proxy: name the header it sets to the
+# client's address (HTTP_X_FORWARDED_FOR, platform/DEPLOY.md), so limits count per client.
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
 
 # --- Rate limits (django-ratelimit), "<count>/<period>" with period s, m, h or d ----------------
 RATELIMIT_VIEW = "config.views.rate_limited"
-LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/m")
+LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/m")  # per address
+# Per (address, account): after this many failures, wait 1 s, 2 s, 4 s ... up to the maximum.
+LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", "5"))
+LOGIN_BACKOFF_BASE_SECONDS = float(os.environ.get("LOGIN_BACKOFF_BASE_SECONDS", "1"))
+LOGIN_MAX_BACKOFF_SECONDS = int(os.environ.get("LOGIN_MAX_BACKOFF_SECONDS", "900"))
 UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "60/m")
+# Camera previews decoded (cache misses only; cached frames and failures are free), per user.
+PREVIEW_RATE_LIMIT = os.environ.get("PREVIEW_RATE_LIMIT", "20/m")
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,11 +1,11 @@
-from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
-from django_ratelimit.decorators import ratelimit
 
 from config.health import platform_health
+from config.security import login_throttled
 
 
 def home(request):
@@ -30,22 +30,12 @@ def health(request):
     return render(request, "health.html", {"report": report}, status=status_code)
 
 
-@method_decorator(
-    # Per client address and per account name, so neither one machine nor a botnet aimed at one
-    # account gets more than LOGIN_RATE_LIMIT attempts.
-    [
-        ratelimit(key="ip", rate=lambda g, r: settings.LOGIN_RATE_LIMIT, method="POST", block=True),
-        ratelimit(
-            key="post:username",
-            rate=lambda g, r: settings.LOGIN_RATE_LIMIT,
-            method="POST",
-            block=True,
-        ),
-    ],
-    name="post",
-)
+@method_decorator(login_throttled, name="dispatch")
 class LoginView(auth_views.LoginView):
-    pass
+    """The site's login: see ``config.security.login_throttled`` (the admin's login shares it)."""
+
+
+admin_login = login_throttled(admin.site.login)
 
 
 def rate_limited(request, exception):

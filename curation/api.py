@@ -381,6 +381,11 @@ class UploadCreate(APIView):
         return Response(UploadSerializer(session).data, status=status.HTTP_201_CREATED)
 
 
+# What a chunk may be sent as (issue 19, Info): a form or JSON body is a client mistake or a
+# cross-site form post, never a chunk.
+CHUNK_CONTENT_TYPES = ("application/offset+octet-stream", "application/octet-stream")
+
+
 class OctetStreamParser(BaseParser):
     """Leaves the body unread: the view streams it to disk chunk by chunk."""
 
@@ -422,6 +427,15 @@ class UploadChunk(APIView):
     )
     def patch(self, request, token):
         self._session(request, token)
+        content_type = request.content_type.split(";")[0].strip().lower()
+        if content_type not in CHUNK_CONTENT_TYPES:
+            return Response(
+                {
+                    "detail": "a chunk is sent as Content-Type: application/offset+octet-stream "
+                    f"(or application/octet-stream), not {content_type or 'none'!r}"
+                },
+                status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            )
         try:
             offset = int(request.headers.get("Upload-Offset", ""))
             length = int(request.headers.get("Content-Length", ""))

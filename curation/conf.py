@@ -4,8 +4,13 @@
 - ``ARCHIVE_MAX_ENTRIES``       most members an uploaded archive may have
 - ``ARCHIVE_MAX_TOTAL_BYTES``   most bytes it may unpack to
 - ``ARCHIVE_MAX_RATIO``         highest compression ratio of any member (zip-bomb guard)
+- ``ARCHIVE_MAX_SECONDS``       seconds one pass over an archive may take, plus one per
+                                ``ARCHIVE_MIN_BYTES_PER_SECOND`` of its size (10 s + 1 s per 5 MB)
 - ``UPLOAD_MAX_BYTES``          largest single upload (file or archive)
+- ``LAB_STORAGE_QUOTA_BYTES``, ``USER_STORAGE_QUOTA_BYTES`` storage quotas (2 TiB, 1 TiB)
+- ``BLOB_ORPHAN_GRACE_HOURS``   unused blobs are deleted after this long (24)
 - ``UPLOAD_CHUNK_BYTES``        chunk size the web uploader uses
+- ``UPLOAD_READ_TIMEOUT_SECONDS`` a chunk's body read waits this long for the next bytes (30)
 - ``UPLOAD_EXPIRY_HOURS``       abandoned uploads are removed after this long (72)
 - ``PIPELINE_STALE_MINUTES``    a validation without progress for this long is queued again (30)
 - ``PIPELINE_MAX_ATTEMPTS``     starts/requeues of one validation before it goes back to the lab (3)
@@ -50,8 +55,27 @@ def archive_max_ratio() -> float:
     return float(_setting("ARCHIVE_MAX_RATIO", 200.0))
 
 
+def archive_max_seconds(archive_size: int) -> float:
+    """Time one pass over an archive of ``archive_size`` bytes may take before it is refused."""
+    base = float(_setting("ARCHIVE_MAX_SECONDS", 10.0))
+    rate = float(_setting("ARCHIVE_MIN_BYTES_PER_SECOND", 5_000_000.0))
+    return base + archive_size / max(rate, 1.0)
+
+
 def upload_max_bytes() -> int:
     return int(_setting("UPLOAD_MAX_BYTES", 500 * 1024**3))
+
+
+def lab_storage_quota_bytes() -> int:
+    return int(_setting("LAB_STORAGE_QUOTA_BYTES", 2 * 1024**4))
+
+
+def user_storage_quota_bytes() -> int:
+    return int(_setting("USER_STORAGE_QUOTA_BYTES", 1024**4))
+
+
+def blob_orphan_grace_hours() -> float:
+    return float(_setting("BLOB_ORPHAN_GRACE_HOURS", 24.0))
 
 
 def upload_chunk_bytes() -> int:
@@ -89,6 +113,14 @@ def s3_downloads() -> str:
 
 def catalogue_facet_table() -> bool:
     return str(_setting("CATALOGUE_FACET_TABLE", "1")).lower() not in ("0", "false", "no", "off")
+
+
 def hub_push_endpoint() -> str:
     """Where approved versions are pushed (``HUB_PUSH_ENDPOINT``); empty: huggingface_hub's own."""
     return str(_setting("HUB_PUSH_ENDPOINT", ""))
+
+
+def upload_read_timeout_seconds() -> float:
+    """How long one read of an upload's body may wait for bytes before the request ends with what
+    arrived (the client resumes from the offset it is told)."""
+    return float(_setting("UPLOAD_READ_TIMEOUT_SECONDS", 30.0))

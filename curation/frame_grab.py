@@ -6,11 +6,15 @@ timeout, and this process caps its own memory and CPU time first. No Django impo
 """
 
 import io
+import os
 import resource
 import sys
 
 MEMORY_LIMIT = 1024 * 1024 * 1024  # 1 GiB of address space
 CPU_SECONDS = 20
+# Refuse to decode frames larger than this (the size the stream declares, read before decoding):
+# 8K UHD is far above any robot camera; a hostile header asking for more gets a clear refusal.
+MAX_PIXELS = int(os.environ.get("PREVIEW_MAX_PIXELS", str(7680 * 4320)))
 
 
 def grab(path: str) -> bytes:
@@ -18,6 +22,12 @@ def grab(path: str) -> bytes:
 
     with av.open(path, options={"protocol_whitelist": "file"}) as container:
         stream = next(s for s in container.streams if s.type == "video")
+        width, height = stream.codec_context.width or 0, stream.codec_context.height or 0
+        if width * height > MAX_PIXELS:
+            raise ValueError(
+                f"the video declares {width}x{height} frames, above the preview limit of "
+                f"{MAX_PIXELS} pixels"
+            )
         for frame in container.decode(stream):
             image = frame.to_image()
             buffer = io.BytesIO()

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
+from config.params import is_whole_number
 from curation import conf, facet_table, roles, search
 from curation.models import (
     DatasetIndex,
@@ -156,7 +157,9 @@ def _facet_filters(f: CatalogueFilters) -> dict[str, Q]:
         except ValueError:
             conditions["fps"] = nothing
     if f.cameras:
-        conditions["cameras"] = Q(num_cameras=int(f.cameras)) if f.cameras.isdigit() else nothing
+        conditions["cameras"] = (
+            Q(num_cameras=int(f.cameras)) if is_whole_number(f.cameras) else nothing
+        )
     if f.camera:
         conditions["camera"] = Q(
             pk__in=IndexCamera.objects.filter(name=f.camera).values("index_id")
@@ -314,7 +317,7 @@ def _summary_from_table(table, f: CatalogueFilters) -> dict:
             # A value that is no number stays text: it matches nothing, as in the database.
             with contextlib.suppress(ValueError):
                 value = float(value)
-        elif name == "cameras" and value.isdigit():
+        elif name == "cameras" and is_whole_number(value):
             value = int(value)
         chosen[name] = value
     ranges = {

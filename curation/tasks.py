@@ -24,9 +24,32 @@ def run_pipeline(submission_id: int, run_id: int) -> None:
 # refuses a task whose soft limit (the global 55 min) exceeds its hard one.
 @shared_task(name="curation.sweep", acks_late=True, time_limit=300, soft_time_limit=240)
 def sweep() -> dict:
+    from curation.services.quotas import blobs_collect
     from curation.services.sweeper import pipelines_requeue, uploads_expire
 
-    return {"uploads_expired": uploads_expire(), "pipelines_requeued": pipelines_requeue()}
+    return {
+        "uploads_expired": uploads_expire(),
+        "pipelines_requeued": pipelines_requeue(),
+        "blobs_collected": blobs_collect(),
+    }
+
+
+@shared_task(
+    name="curation.send_decision_email",
+    acks_late=True,
+    # Mail server down or refusing: try again later, about 1 min, 2, 4 ... up to an hour apart,
+    # then give up with the error in the worker's log (the decision itself stands).
+    autoretry_for=(Exception,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=10,
+    time_limit=120,
+    soft_time_limit=90,
+)
+def send_decision_email(submission_id: int, decision: str, reason: str) -> None:
+    from curation.services.workflow import decision_email_send
+
+    decision_email_send(submission_id, decision, reason)
 
 
 # The episode visualizer's data (series, flags, stats, frames) of a validated version. Queued by
@@ -38,6 +61,8 @@ def build_visualizer(submission_id: int) -> int:
     from curation.visualizer.store import submission_index
 
     return len(submission_index(submission_id).get("episodes") or [])
+
+
 @shared_task(
     name="curation.push_to_hub",
     acks_late=True,

@@ -1,8 +1,6 @@
 """Web pages. Thin: they check permissions (``curation.policies``), call services and selectors,
 and render. Every action here has an API twin in ``curation.api``."""
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -150,7 +148,8 @@ def submission_detail(request, pk):
         "summary": (submission.report or {}).get("summary") or {},
         "audit": submission.audit_events.select_related("actor"),
         "change_request": submission.audit_events.filter(action="request_changes").last(),
-        "status_json": json.dumps(status_payload(submission)),
+        # Rendered with json_script, which escapes <, > and & (never |safe: see RELIABILITY.md H1).
+        "status_json": status_payload(submission),
         "chunk_bytes": conf.upload_chunk_bytes(),
         "import_form": ImportForm(),
         "archive_form": ArchiveForm(),
@@ -508,8 +507,23 @@ def dataset_detail(request, lab, slug):
 
 def camera_preview(request, pk, camera):
     submission = submission_for(request.user, pk)
+
+    def may_decode() -> bool:
+        # Each decoder run costs seconds of CPU: at most PREVIEW_RATE_LIMIT per user or address.
+        return not is_ratelimited(
+            request,
+            group="curation.preview",
+            key="user_or_ip",
+            rate=lambda g, r: settings.PREVIEW_RATE_LIMIT,
+            increment=True,
+        )
+
     try:
-        png = dataset_reads.preview_png(submission, camera)
+        png = dataset_reads.preview_png(submission, camera, may_decode=may_decode)
+    except dataset_reads.PreviewBusy as exc:
+        response = HttpResponse(str(exc), status=429, content_type="text/plain")
+        response["Retry-After"] = "60"
+        return response
     except dataset_reads.PreviewUnavailable as exc:
         return HttpResponse(str(exc), status=404, content_type="text/plain")
     response = HttpResponse(png, content_type="image/png")

@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.params import int_param, is_whole_number
 from growth import selectors
 from growth.models import CategoryRank, Snapshot
 from growth.views import ChartQuery
@@ -171,16 +172,14 @@ class CategoryList(ReadOnly, generics.ListAPIView):
 
     def get_queryset(self):
         params = self.request.query_params
-        snapshot = selectors.current_snapshot(
-            int(params["snapshot"]) if params.get("snapshot", "").isdigit() else None
-        )
+        snapshot = selectors.current_snapshot(int_param(params, "snapshot"))
         if snapshot is None:
             return CategoryRank.objects.none()
         repo_type = params.get("repo_type", "dataset")
         if repo_type not in selectors.REPO_TYPE_NAMES:
             raise serializers.ValidationError({"repo_type": "must be dataset or model"})
         year = params.get("year")
-        if year is not None and not year.isdigit():
+        if year is not None and not is_whole_number(year):
             raise serializers.ValidationError({"year": "must be a year, e.g. 2025"})
         rows, _ = selectors.category_rows(snapshot, repo_type, int(year) if year else None)
         return rows.select_related("snapshot")

@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from config.params import is_whole_number
 from growth import selectors
 from growth.core import science
 from growth.definitions import CHART_DEFINITIONS, DEFINITIONS
@@ -25,7 +26,7 @@ class ChartQuery:
         if self.period not in selectors.PERIODS:
             self.errors.append(f"period must be one of {', '.join(selectors.PERIODS)}")
         snapshot_id = params.get("snapshot")
-        if snapshot_id not in (None, "") and not str(snapshot_id).isdigit():
+        if snapshot_id not in (None, "") and not is_whole_number(str(snapshot_id)):
             self.errors.append("snapshot must be a snapshot id (an integer)")
             snapshot_id = None
         self.snapshot = selectors.current_snapshot(int(snapshot_id) if snapshot_id else None)

@@ -142,6 +142,15 @@ def celery_worker(django_db_setup, django_db_blocker):
 # --- users in each role -----------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _fresh_limits():
+    """Rate limits and login back-off persist in the shared ``limits`` cache (files or Redis);
+    each test starts from none, so one test's failed logins never slow another's."""
+    from django.core.cache import caches
+
+    caches["limits"].clear()
+
+
 @pytest.fixture
 def lab(db):
     return lab_get_or_create(name="Manipulation Lab", slug="manipulation-lab")

@@ -180,18 +180,24 @@ def test_login_is_rate_limited_per_address(client, lab_member, settings):
     assert b"Too many requests" in response.content
 
 
-def test_login_is_rate_limited_per_account(lab_member, settings):
-    """Guesses at one account from many addresses are limited too."""
+def test_failed_logins_back_off_per_address_and_never_lock_the_owner_out(lab_member, settings):
+    """Guesses at one account from one address back off; the owner, elsewhere, still logs in
+    (a per-account limit let anyone lock a user out: issue 19)."""
     from django.test import Client
 
-    settings.LOGIN_RATE_LIMIT = "2/m"
+    settings.LOGIN_FREE_FAILURES = 2
+    settings.LOGIN_BACKOFF_BASE_SECONDS = 600
+    attacker = Client(REMOTE_ADDR="10.0.0.1")
     codes = [
-        Client(REMOTE_ADDR=f"10.0.0.{i}")
-        .post(reverse("login"), {"username": "member", "password": "wrong"})
-        .status_code
-        for i in range(3)
+        attacker.post(reverse("login"), {"username": "member", "password": "wrong"}).status_code
+        for _ in range(3)
     ]
     assert codes == [200, 200, 429]
+    owner = Client(REMOTE_ADDR="10.0.0.2")
+    assert (
+        owner.post(reverse("login"), {"username": "member", "password": PASSWORD}).status_code
+        == 302
+    )
 
 
 def test_user_gets_role_even_if_its_group_was_deleted(db):

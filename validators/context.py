@@ -108,8 +108,8 @@ class Context:
                     Finding(
                         "report.truncated",
                         "info",
-                        f"{count - MAX_FINDINGS_PER_CODE} more '{code}' findings are not listed "
-                        f"({count} in all); fix the ones above and validate again.",
+                        f"{count - MAX_FINDINGS_PER_CODE:,} more '{code}' findings are not listed "
+                        f"({count:,} in all); fix the ones above and validate again.",
                     )
                 )
         order = {"error": 0, "warning": 1, "info": 2}

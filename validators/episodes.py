@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import path_templates
 from .context import Context, EpisodeMeta
 from .jsonio import JsonRefused, loads
 from .parquet_io import open_parquet
@@ -498,10 +499,7 @@ def check_data_files_resolve(ctx: Context, scan) -> None:
 
 
 def resolve(template, **fields) -> str | None:
-    """Fill a path template; None when it cannot be filled (bad placeholders, not a string)."""
-    if not isinstance(template, str):
-        return None
-    try:
-        return template.format(**fields)
-    except (KeyError, IndexError, ValueError, TypeError):
-        return None
+    """Fill a path template; None when it cannot be filled (bad placeholders, not a string).
+
+    Never ``str.format``: see ``validators.path_templates`` (format-width bombs)."""
+    return path_templates.fill(template, **fields)

@@ -6,6 +6,7 @@ import string
 
 import numpy as np
 
+from . import path_templates
 from .context import DEFAULT_FEATURES, NON_NUMERIC_DTYPES, Context
 
 INFO = "meta/info.json"
@@ -137,6 +138,15 @@ def check_templates(ctx: Context, layout: str) -> None:
             )
             continue
         unknown = fields - allowed
+        refused = path_templates.problem(template)
+        if refused:
+            ctx.add(
+                "info.path_template",
+                f"{key} {template[:200]!r} cannot be used: {refused}; lerobot's own templates look "
+                "like data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet.",
+                file=INFO,
+            )
+            continue
         if unknown:
             ctx.add(
                 "info.path_template",

@@ -11,6 +11,18 @@ from typing import Any
 
 SEVERITIES = ("error", "warning", "info")
 LOCATION_KEYS = ("file", "episode", "frame", "feature")
+# A finding quotes the dataset (names, templates, values): bound what one finding may carry, so
+# a hostile dataset cannot grow the stored report (issue 19, H4). The count per code is bounded
+# in ``validators.context``.
+MAX_MESSAGE_CHARS = 2000
+MAX_LOCATION_CHARS = 500
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to about ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text) - limit:,} more characters]"
 
 
 def empty_summary() -> dict[str, Any]:
@@ -50,7 +62,12 @@ class Finding:
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {SEVERITIES}, not {self.severity!r}")
-        self.location = {k: v for k, v in self.location.items() if v is not None}
+        self.message = clip(str(self.message), MAX_MESSAGE_CHARS)
+        self.location = {
+            str(k)[:40]: clip(v, MAX_LOCATION_CHARS) if isinstance(v, str) else v
+            for k, v in list(self.location.items())[: len(LOCATION_KEYS)]
+            if v is not None
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -6,6 +6,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from config.params import is_whole_number
 from curation.inference import selectors, services
 from curation.models import InferenceRun, Policy
 
@@ -91,9 +92,10 @@ class InferenceRunViewSet(
 
     def get_queryset(self):
         version = self.request.query_params.get("dataset_version_id")
-        if version is not None and not version.isdigit():
+        if version is not None and not is_whole_number(version):
             raise ValidationError({"dataset_version_id": "must be an integer"})
         return selectors.inference_run_list(
+            user=self.request.user,
             dataset_path=self.request.query_params.get("dataset_path") or None,
             dataset_version_id=int(version) if version else None,
         )

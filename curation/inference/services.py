@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from config.security import strip_server_paths
 from curation.models import InferenceRun, Policy
 
 logger = logging.getLogger(__name__)
@@ -243,10 +244,11 @@ def inference_run_store_report(run_id: int, report) -> InferenceRun:
         "failed": InferenceRun.Status.FAILED,
     }
     run.status = statuses[report.status]
-    run.report = report.to_dict()
+    # No server folders in what labs read: paths relative to the dataset, <storage> for the rest.
+    run.report = strip_server_paths(report.to_dict(), run.dataset_path or None)
     run.device = report.device or ""
     run.device_name = (report.device_name or "")[:200]
-    run.error = (report.error or {}).get("message", "") if report.error else ""
+    run.error = strip_server_paths((report.error or {}).get("message", "") if report.error else "")
     run.load_s = report.load_s
     run.first_call_ms = report.first_call_ms
     run.action_p50_ms = report.per_action.p50_ms

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from config.params import is_whole_number
 from curation.inference import selectors, services
 from curation.models import InferenceRun, Policy
 
@@ -15,7 +16,7 @@ from curation.models import InferenceRun, Policy
 @login_required
 def run_list(request):
     """Every inference run, newest first, with the registered policies."""
-    runs = selectors.inference_run_list()
+    runs = selectors.inference_run_list(user=request.user)
     status = request.GET.get("status", "")
     if status in InferenceRun.Status.values:
         runs = runs.filter(status=status)
@@ -34,7 +35,7 @@ def run_list(request):
 
 @login_required
 def run_detail(request, pk: int):
-    run = get_object_or_404(InferenceRun.objects.select_related("policy", "requested_by"), pk=pk)
+    run = get_object_or_404(selectors.inference_runs_visible_to(request.user), pk=pk)
     return render(request, "curation/inference_run.html", {"run": run, "report": run.report or {}})
 
 
@@ -54,7 +55,7 @@ def run_request(request):
         steps = int(request.POST.get("steps") or 100)
         run, created = services.inference_run_request(
             dataset_path=request.POST.get("dataset_path", ""),
-            dataset_version_id=int(version) if version and version.isdigit() else None,
+            dataset_version_id=int(version) if is_whole_number(version) else None,
             policy=policy,
             device=request.POST.get("device") or "auto",
             steps=steps,

@@ -5,11 +5,24 @@ archive if any member is a link, a device, an absolute or ``..`` path, a name ou
 layout, or if the entry count, total size or compression ratio exceed the limits in
 ``curation.conf``. Pass 2 streams each member into content-addressed storage, counting real bytes
 (headers can lie). A refused archive writes nothing but blobs, which no submission then references.
+
+Both passes run under a ``Budget`` (issue 19, H3): every byte a decompressor produces is counted,
+and the work stops at the first limit reached — bytes produced (total size, and the whole
+archive's compression ratio), entry count, or time. A compressed tar is read as a stream, so a
+bomb that declares 16 GiB costs at most the budget, never the declared size. Neither pass may run
+inside a database transaction (the pipeline records the result in a short one afterwards).
 """
 
+import bz2
+import contextlib
+import gzip
+import io
+import lzma
 import stat
 import tarfile
+import time
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +39,10 @@ class ArchiveError(ValueError):
     """The archive is refused; the message says which member and why."""
 
 
+# What a damaged archive raises from the standard library's readers and decompressors.
+DAMAGED = (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, lzma.LZMAError, zlib.error)
+
+
 @dataclass
 class Member:
     name: str  # the path inside the dataset (wrapper folder removed)
@@ -35,6 +52,69 @@ class Member:
 
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+# A small archive may always unpack to this much, whatever its ratio (tar headers and padding
+# compress very well, so a tiny legitimate .tar.gz can have a high ratio).
+RATIO_FLOOR_BYTES = 1024 * 1024
+
+
+class Budget:
+    """The most work one pass over an archive may cost: bytes produced and seconds."""
+
+    def __init__(self, path: Path):
+        self.name = path.name
+        size = max(path.stat().st_size, 1)
+        self.ratio = conf.archive_max_ratio()
+        self.max_bytes = min(
+            conf.archive_max_total_bytes(),
+            max(int(self.ratio * size), RATIO_FLOOR_BYTES),
+        )
+        self.max_seconds = conf.archive_max_seconds(size)
+        self.started = time.monotonic()
+        self.produced = 0
+
+    def charge(self, produced: int) -> None:
+        self.produced += produced
+        if self.produced > self.max_bytes:
+            raise ArchiveError(
+                f"{self.name}: unpacks to more than {self.max_bytes} bytes (the limit for an "
+                f"archive of this size: total at most {conf.archive_max_total_bytes()} bytes and "
+                f"a compression ratio of at most {self.ratio:g}); refused"
+            )
+        if time.monotonic() - self.started > self.max_seconds:
+            raise ArchiveError(
+                f"{self.name}: unpacking took longer than {self.max_seconds:.0f} s; refused "
+                "(a damaged or hostile archive, or one far larger than its compressed size)"
+            )
+
+
+class _Metered(io.RawIOBase):
+    """A readable stream that charges every byte it yields to a ``Budget``."""
+
+    def __init__(self, stream, budget: Budget):
+        self.stream = stream
+        self.budget = budget
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.stream.read(min(len(buffer), 1024 * 1024))
+        self.budget.charge(len(data))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _decompressed(path: Path):
+    """The tar stream inside ``path``: gzip, bzip2 and xz are recognised by their magic bytes."""
+    with open(path, "rb") as handle:
+        magic = handle.read(6)
+    if magic.startswith(b"\x1f\x8b"):
+        return gzip.open(path, "rb")
+    if magic.startswith(b"BZh"):
+        return bz2.open(path, "rb")
+    if magic.startswith(b"\xfd7zXZ\x00"):
+        return lzma.open(path, "rb")
+    return open(path, "rb")
 
 
 def _strip_wrapper(names: list[str]) -> str:
@@ -68,9 +148,21 @@ def _zip_members(archive: zipfile.ZipFile) -> list[tuple[str, int, int | None]]:
     return members
 
 
-def _tar_members(archive: tarfile.TarFile) -> list[tuple[str, int, int | None]]:
+def _tar_members(archive: tarfile.TarFile, budget: Budget) -> list[tuple[str, int, int | None]]:
     members = []
+    declared = 0
+    max_entries = conf.archive_max_entries()
     for info in archive:
+        # Refuse on the headers as they come: a bomb is stopped at its first lying header.
+        declared += max(info.size, 0)
+        if declared > budget.max_bytes:
+            raise ArchiveError(
+                f"{info.name}: the archive declares more than {budget.max_bytes} bytes (total at "
+                f"most {conf.archive_max_total_bytes()} bytes, compression ratio at most "
+                f"{budget.ratio:g}); refused"
+            )
+        if len(members) >= max_entries:
+            raise ArchiveError(f"{budget.name}: more than the limit of {max_entries} entries")
         if info.isdir():
             continue
         if info.issym() or info.islnk():
@@ -83,24 +175,32 @@ def _tar_members(archive: tarfile.TarFile) -> list[tuple[str, int, int | None]]:
     return members
 
 
-def _open(path: Path):
+@contextlib.contextmanager
+def _opened(path: Path, budget: Budget):
     if zipfile.is_zipfile(path):
-        return "zip", zipfile.ZipFile(path)
-    try:
-        return "tar", tarfile.open(path, mode="r:*")
-    except tarfile.TarError as exc:
-        raise ArchiveError(
-            f"{path.name}: not a readable .zip, .tar or .tar.gz archive ({exc})"
-        ) from exc
+        with zipfile.ZipFile(path) as archive:
+            yield "zip", archive
+        return
+    with _decompressed(path) as stream:
+        try:
+            # "r|": one forward pass over the decompressed bytes, each one charged to the budget.
+            metered = io.BufferedReader(_Metered(stream, budget), 1024 * 1024)
+            archive = tarfile.open(fileobj=metered, mode="r|")  # noqa: SIM115 (closed below)
+        except DAMAGED as exc:
+            raise ArchiveError(
+                f"{path.name}: not a readable .zip, .tar or .tar.gz archive ({exc})"
+            ) from exc
+        with archive:
+            yield "tar", archive
 
 
 def scan(path: Path) -> tuple[str, list[Member]]:
     """Pass 1: check every member against the rules and limits, write nothing."""
-    kind, archive = _open(path)
-    with archive:
+    budget = Budget(path)
+    with _opened(path, budget) as (kind, archive):
         try:
-            raw = _zip_members(archive) if kind == "zip" else _tar_members(archive)
-        except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
+            raw = _zip_members(archive) if kind == "zip" else _tar_members(archive, budget)
+        except DAMAGED as exc:
             raise ArchiveError(f"{path.name}: the archive is damaged ({exc})") from exc
     # Operating-system clutter (Finder metadata) is skipped rather than refused.
     raw = [m for m in raw if not _is_clutter(m[0])]
@@ -117,7 +217,9 @@ def scan(path: Path) -> tuple[str, list[Member]]:
         )
     max_ratio = conf.archive_max_ratio()
     archive_size = max(path.stat().st_size, 1)
-    if kind == "tar" and total / archive_size > max_ratio:
+    # The whole archive's ratio, zip and tar alike (issue 19, M4): many small members, each under
+    # the per-member check, must not add up to a bomb.
+    if total > RATIO_FLOOR_BYTES and total / archive_size > max_ratio:
         raise ArchiveError(
             f"{path.name}: compression ratio {total / archive_size:.0f} exceeds the limit of {max_ratio:g}"
         )
@@ -148,14 +250,17 @@ def scan(path: Path) -> tuple[str, list[Member]]:
     return kind, members
 
 
-def ingest(path: Path, on_member, progress=None) -> list[Member]:
-    """Pass 2: stream each member to the blob store and call ``on_member(member, blob)``."""
-    kind, members = scan(path)
+def ingest(path: Path, on_member, progress=None, before_unpack=None) -> list[Member]:
+    """Pass 2: stream each member to the blob store and call ``on_member(member, blob)``.
+    ``before_unpack(members)``, when given, may refuse (raise) once the members are known."""
+    _, members = scan(path)
+    if before_unpack is not None:
+        before_unpack(members)
     by_raw = {m.raw_name: m for m in members}
     total = len(members)
     done = 0
-    kind, archive = _open(path)
-    with archive:
+    budget = Budget(path)
+    with _opened(path, budget) as (kind, archive):
         try:
             if kind == "zip":
                 for info in archive.infolist():
@@ -163,7 +268,7 @@ def ingest(path: Path, on_member, progress=None) -> list[Member]:
                     if member is None:
                         continue
                     with archive.open(info) as stream:
-                        on_member(member, _blob(stream, member))
+                        on_member(member, _blob(_Metered(stream, budget), member))
                     done += 1
                     if progress:
                         progress("unpack", done, total)
@@ -177,7 +282,7 @@ def ingest(path: Path, on_member, progress=None) -> list[Member]:
                     done += 1
                     if progress:
                         progress("unpack", done, total)
-        except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
+        except DAMAGED as exc:
             raise ArchiveError(f"{path.name}: the archive is damaged ({exc})") from exc
     return members
 

@@ -16,9 +16,10 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.security import strip_server_paths
 from curation import conf
 from curation.models import Submission, SubmissionState
-from curation.services import archives, storage, uploads, workflow
+from curation.services import archives, quotas, storage, uploads, workflow
 
 logger = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.5
@@ -75,26 +76,41 @@ def fetch(submission: Submission, progress) -> None:
         if not storage.archive_exists(stored):
             raise uploads.UploadError("the uploaded archive is missing; upload it again")
         progress("check archive", 0, 1)
-        with storage.archive_local(stored) as archive_path, transaction.atomic():
-            submission.files.all().delete()  # an archive replaces the whole file set
+        # Unpack with no transaction open (issue 19, H3): unpacking takes as long as it takes,
+        # and no one else's write may wait for it. Only the result is recorded, in one short
+        # transaction; blobs of a refused archive are left for the blob collector.
+        unpacked = []
+
+        def room_for(members) -> None:  # the lab's and the user's quotas, before any byte lands
+            quotas.check_room(
+                user=submission.submitted_by,
+                submission=submission,
+                adding=sum(m.size for m in members),
+                what=f"unpacking {submission.source_ref or 'the archive'}",
+            )
+
+        with storage.archive_local(stored) as archive_path:
             archives.ingest(
                 archive_path,
-                lambda member, blob: storage.submission_file_set(submission, member.name, blob),
+                lambda member, blob: unpacked.append((member, blob)),
                 progress,
+                before_unpack=room_for,
             )
+        with transaction.atomic():
+            submission.files.all().delete()  # an archive replaces the whole file set
+            for member, blob in unpacked:
+                storage.submission_file_set(submission, member.name, blob)
             submission.pending_archive = ""
             submission.save(update_fields=["pending_archive"])
         storage.archive_delete(stored)
     elif submission.source == "path" and not submission.files.exists():
         folder = uploads.resolve_import_path(submission.source_ref)
-        with transaction.atomic():
-            uploads.ingest_folder(submission, folder, progress)
+        uploads.ingest_folder(submission, folder, progress)
     elif submission.source == "hub" and not submission.files.exists():
         progress("download from the Hub", 0, 1)
         folder = uploads.hub_download(submission.source_ref)
         try:
-            with transaction.atomic():
-                uploads.ingest_folder(submission, folder, progress)
+            uploads.ingest_folder(submission, folder, progress)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     if not submission.files.exists():
@@ -160,7 +176,12 @@ def pipeline_run(submission_id: int, run_id: int) -> None:
     progress = Progress(submission_id, run_id)
     try:
         fetch(submission, progress)
-    except (archives.ArchiveError, uploads.UploadError, storage.UnsafePath) as exc:
+    except (
+        archives.ArchiveError,
+        uploads.UploadError,
+        storage.UnsafePath,
+        quotas.QuotaExceeded,
+    ) as exc:
         error = str(exc)
         if submission.pending_archive:
             # The stored archive is named "<upload token>-<name>": say the name the lab uploaded,
@@ -178,13 +199,14 @@ def pipeline_run(submission_id: int, run_id: int) -> None:
         except ImportError as exc:  # deployment problem, not the dataset's: say so plainly
             raise RuntimeError(f"the validator is not installed ({exc})") from exc
         # Advice names the submitter's copy by the dataset's name, never the server folder
-        # ("submission-12-3f9a...") it is checked in.
+        # ("submission-12-3f9a...") it is checked in; any other path is made relative to it.
         report = validate(folder, progress=progress, name=submission.dataset.slug)
-        report_dict = report.to_dict()
+        report_dict = strip_server_paths(report.to_dict(), folder)
         error = ""
     except Exception as exc:
         logger.exception("pipeline %s/%s: validation crashed", submission_id, run_id)
-        report_dict, error = None, f"validation could not run: {type(exc).__name__}: {exc}"
+        error = strip_server_paths(f"validation could not run: {type(exc).__name__}: {exc}", folder)
+        report_dict = None
     finally:
         storage.dematerialise(folder)
     if with_db_retry(lambda: _current(submission_id, run_id), "reading the submission") is None:

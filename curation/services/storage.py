@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from curation import conf
@@ -102,7 +103,11 @@ def _put_blob(temp_path: Path, sha256: str, size: int) -> Blob:
                 default_storage.save(name, File(handle))
     with contextlib.suppress(FileNotFoundError):
         temp_path.unlink()
-    blob, _ = Blob.objects.get_or_create(sha256=sha256, defaults={"size": size})
+    blob, created = Blob.objects.get_or_create(sha256=sha256, defaults={"size": size})
+    if not created:
+        # Stored again: restart its grace period, so the collector of unused blobs
+        # (quotas.blobs_collect) leaves it to the upload that is about to use it.
+        Blob.objects.filter(sha256=sha256).update(created_at=timezone.now())
     return blob
 
 

@@ -5,6 +5,8 @@ writes the audit row in the same transaction, then queues side effects (pipeline
 only once that transaction has committed.
 """
 
+import logging
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -12,9 +14,12 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
+from config.security import header_text
 from curation import policies
 from curation.models import AuditEvent, Dataset, Submission, SubmissionState, ValidationOutcome
 from curation.workflow import TRANSITIONS
+
+logger = logging.getLogger(__name__)
 
 
 class WorkflowError(Exception):
@@ -411,10 +416,27 @@ def _decision_comment(submission: Submission, user, kind: str, reason: str) -> N
 
 
 def _notify_on_commit(submission: Submission, decision: str, reason: str) -> None:
+    """Email the submitter once the decision has committed. Sending never undoes or fails the
+    decision: an error is logged and the email is handed to a Celery task that retries it."""
+    if not submission.submitted_by.email:
+        return
+    submission_id = submission.pk
+    transaction.on_commit(
+        lambda: decision_email_send_or_queue(submission_id, decision, reason), robust=True
+    )
+
+
+def decision_email_send(submission_id: int, decision: str, reason: str) -> None:
+    submission = Submission.objects.select_related("dataset__lab", "submitted_by").get(
+        pk=submission_id
+    )
     recipient = submission.submitted_by.email
     if not recipient:
         return
-    subject = f"[LeRobot curation] {submission.dataset.title} v{submission.version}: {decision}"
+    # The title is the lab's text: no line break may reach a header (issue 19).
+    subject = header_text(
+        f"[LeRobot curation] {submission.dataset.title} v{submission.version}: {decision}"
+    )
     lines = [
         f"Hello {submission.submitted_by.get_username()},",
         "",
@@ -422,10 +444,19 @@ def _notify_on_commit(submission: Submission, decision: str, reason: str) -> Non
     ]
     if reason:
         lines += ["", "Reason:", reason]
-    body = "\n".join(lines)
-    transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
-    )
+    send_mail(subject, "\n".join(lines), settings.DEFAULT_FROM_EMAIL, [recipient])
+
+
+def decision_email_send_or_queue(submission_id: int, decision: str, reason: str) -> None:
+    try:
+        decision_email_send(submission_id, decision, reason)
+    except Exception:
+        logger.exception("decision email for submission %s failed; queued for retry", submission_id)
+        from curation.tasks import send_decision_email
+
+        send_decision_email.apply_async(
+            args=[submission_id, decision, reason], queue="default", countdown=60
+        )
 
 
 METADATA_FIELDS = ("title", "description", "domain")
