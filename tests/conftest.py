@@ -139,6 +139,15 @@ def celery_worker(django_db_setup, django_db_blocker):
     stop_worker(process)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts from an empty cache: catalogue counts and rate-limit windows (which live
+    in Redis in lane 2, across runs) from earlier tests or earlier runs cannot leak into it."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 # --- users in each role -----------------------------------------------------------------------
 
 

@@ -104,11 +104,3 @@ def v30_dataset(tmp_path_factory):
     from validators.synthetic import make_v30_dataset
 
     return make_v30_dataset(tmp_path_factory.mktemp("lerobot") / "pick_place")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Catalogue counts are cached per process; each test starts from an empty cache."""
-    from django.core.cache import cache
-
-    cache.clear()

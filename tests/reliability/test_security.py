@@ -8,7 +8,6 @@ curator); ``outsider`` (a member of another lab); ``researcher``.
 """
 
 import io
-import random
 import re
 
 import pytest
@@ -275,9 +274,9 @@ def test_a_form_with_the_token_goes_through(people, lab):
 
 
 def _unique_rate(limit: int) -> str:
-    # django-ratelimit counts in fixed windows keyed by the rate string; a random long period
-    # keeps a previous run's counts (shared Redis cache) out of this one.
-    return f"{limit}/{random.randint(3000, 9999)}s"
+    # An hour-long window: the whole test falls inside one. Earlier runs' counts are gone because
+    # every test starts from an empty cache (tests/conftest.py).
+    return f"{limit}/h"
 
 
 @pytest.mark.parametrize("channel", ["web", "api"])

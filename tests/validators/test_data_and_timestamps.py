@@ -54,6 +54,39 @@ def test_declared_shape_differs_from_the_data(dataset):
     assert finding.location["feature"] == "action"
 
 
+def test_stored_lists_shorter_than_the_declared_shape(dataset):
+    """info.json declares 6 joints but every row of one episode stores 5: lerobot's variable-length
+    list columns pass the schema check, so only the value count read back can tell."""
+    root = dataset("v21")
+
+    def drop_last_joint(columns):
+        columns["observation.state"] = [row[:5] for row in columns["observation.state"]]
+        return columns
+
+    edit_parquet(root / V21_EP1, drop_last_joint)
+    report = run(root)
+    findings = report.by_code("schema.mismatch")
+    assert [f.location["feature"] for f in findings] == ["observation.state"]
+    assert "holds 5 values per row, declared 6" in findings[0].message
+    assert V21_EP1 in findings[0].message
+    assert not report.valid
+
+
+def test_stored_lists_of_different_lengths(dataset):
+    root = dataset("v21")
+
+    def shorten_one_row(columns):
+        columns["observation.state"][3] = columns["observation.state"][3][:4]
+        return columns
+
+    edit_parquet(root / V21_EP0, shorten_one_row)
+    report = run(root)
+    [finding] = report.by_code("schema.mismatch")
+    assert finding.location["feature"] == "observation.state"
+    assert "different lengths (4..6)" in finding.message
+    assert not report.valid
+
+
 def test_float64_state_declared_float32(dataset):
     root = dataset("v21")
     for rel in (V21_EP0, V21_EP1):
