@@ -3,8 +3,8 @@
 import hashlib
 import io
 import os
-import uuid
 import tarfile
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -341,9 +341,7 @@ def test_a_file_over_the_size_limit_is_refused_before_any_byte(draft, lab_member
     sessions_before = UploadSession.objects.count()
     refused = api_start(client, draft, size=1001)
     assert refused.status_code == 400
-    assert refused.json() == {
-        "detail": "size 1001 is outside the allowed range (0 to 1000 bytes)"
-    }
+    assert refused.json() == {"detail": "size 1001 is outside the allowed range (0 to 1000 bytes)"}
     assert api_start(client, draft, size=-1).status_code == 400
     assert UploadSession.objects.count() == sessions_before
     # Exactly at the limit is allowed.
@@ -361,9 +359,7 @@ def test_chunks_past_the_declared_size_are_refused_and_write_nothing(draft, lab_
 
     too_long = api_send(client, token, 0, content + b"extra")
     assert too_long.status_code == 400
-    assert too_long.json() == {
-        "detail": "chunk of 105 bytes at 0 goes past the declared size 100"
-    }
+    assert too_long.json() == {"detail": "chunk of 105 bytes at 0 goes past the declared size 100"}
     assert part.stat().st_size == 0
     assert api_send(client, token, 0, content[:60]).status_code == 200
     # The second chunk overruns by one byte: refused, the first chunk kept as it was.

@@ -62,7 +62,9 @@ def test_smolvla_outputs_are_checked(smolvla_report):
     out = outputs["out_of_range"]
     assert out["fraction"] == pytest.approx(out["count"] / outputs["values_checked"])
     assert sum(d["count"] for d in out["dims"]) == out["count"]
-    assert [d["count"] for d in out["dims"]] == sorted((d["count"] for d in out["dims"]), reverse=True)
+    assert [d["count"] for d in out["dims"]] == sorted(
+        (d["count"] for d in out["dims"]), reverse=True
+    )
     for dim in out["dims"]:
         assert dim["name"] == f"joint_{dim['dim']}"
         assert dim["seen_min"] < dim["min"] or dim["seen_max"] > dim["max"]
