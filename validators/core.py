@@ -31,13 +31,16 @@ def validate(
     decode_video: bool = True,
     workers: int | None = None,
     progress: Progress | None = None,
+    name: str | None = None,
 ) -> Report:
     """Validate the LeRobot dataset at ``path`` and return a Report of every finding.
 
     ``max_episodes`` checks only the first N episodes (and the files that hold them);
     ``decode_video=False`` reads video containers without decoding frames; ``workers`` is the
     number of processes that read data files and probe videos (default: all cores);
-    ``progress(step, done, total)`` is called as work advances.
+    ``progress(step, done, total)`` is called as work advances. ``name`` is what the user calls
+    the dataset (default: the folder's name): fix-it commands name the user's copy by it, never
+    the path validated here.
     """
     root = Path(path)
     if not root.is_dir():
@@ -50,6 +53,7 @@ def validate(
         max_episodes=max_episodes,
         decode_video=decode_video,
         workers=max(1, workers or os.cpu_count() or 1),
+        name=name,
     )
     _run(ctx, progress)
     ctx.finish()
