@@ -4,6 +4,7 @@
 It serves dataset repos from folders on disk, answering what snapshot_download uses:
 - ``GET /api/datasets/{repo_id}`` and ``/api/datasets/{repo_id}/revision/{rev}``: repo info with
   ``sha`` and ``siblings``;
+- ``GET /api/datasets/{repo_id}/tree/{rev}?recursive=true``: every folder and file, one page;
 - ``HEAD``/``GET /datasets/{repo_id}/resolve/{rev}/{path}``: the file, with ``ETag``,
   ``X-Repo-Commit``, ``Content-Length`` (and ``Range`` support);
 - anything else: 404 with ``X-Error-Code: RepoNotFound`` / ``EntryNotFound`` like the Hub.
@@ -50,6 +51,35 @@ class _Repo:
                 for name in self.files
             ],
         }
+
+    def tree(self, under: str) -> list[dict]:
+        """``GET /api/datasets/{repo_id}/tree/{rev}[/{path}]?recursive=true``, one page: every
+        folder and file below ``under``, as the Hub lists them (huggingface_hub 1.x's
+        snapshot_download lists the repo this way)."""
+        prefix = f"{under.strip('/')}/" if under.strip("/") else ""
+        folders = sorted(
+            {
+                "/".join(name.split("/")[:depth])
+                for name in self.files
+                for depth in range(1, name.count("/") + 1)
+            }
+        )
+        entries = [
+            {
+                "type": "directory",
+                "oid": hashlib.sha1(f.encode(), usedforsecurity=False).hexdigest(),
+                "size": 0,
+                "path": f,
+            }
+            for f in folders
+        ]
+        for name in self.files:
+            data = (self.folder / name).read_bytes()
+            blob_id = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False)
+            entries.append(
+                {"type": "file", "oid": blob_id.hexdigest(), "size": len(data), "path": name}
+            )
+        return [e for e in entries if e["path"].startswith(prefix)]
 
 
 class HubFilesStub:
@@ -108,6 +138,13 @@ class HubFilesStub:
             if repo is None:
                 return self._not_found(handler, "RepoNotFound", head)
             body = json.dumps(repo.info()).encode()
+            return self._send(handler, 200, body, {"Content-Type": "application/json"}, head)
+        tree = re.fullmatch(r"/api/datasets/([^/]+/[^/]+)/tree/([^/]+)(?:/(.*))?", path)
+        if tree:
+            repo = self.repos.get(tree.group(1))
+            if repo is None:
+                return self._not_found(handler, "RepoNotFound", head)
+            body = json.dumps(repo.tree(tree.group(3) or "")).encode()
             return self._send(handler, 200, body, {"Content-Type": "application/json"}, head)
         resolve = re.fullmatch(r"/datasets/([^/]+/[^/]+)/resolve/([^/]+)/(.+)", path)
         if resolve:
