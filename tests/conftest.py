@@ -139,6 +139,30 @@ def celery_worker(django_db_setup, django_db_blocker):
     stop_worker(process)
 
 
+def within_hang_guard(call, *, seconds: float, what: str):
+    """Run ``call()`` and return its result; if it has not returned after ``seconds``, fail the
+    test as a hang. The guard is generous on purpose: it tells a hang from a slow machine, and
+    says nothing about speed (that is bench/'s job)."""
+    import threading
+
+    outcome = {}
+
+    def target():
+        try:
+            outcome["result"] = call()
+        except BaseException as exc:  # handed to the test below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        pytest.fail(f"hang: {what} did not return within {seconds:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts from an empty cache: catalogue counts and rate-limit windows (which live
