@@ -80,7 +80,11 @@ def purge_queues() -> None:
                 channel.queue_purge(queue)
 
 
-def start_worker(queues=QUEUES, concurrency=2, log_path: Path | None = None, **env_overrides):
+def start_worker(
+    queues=QUEUES, concurrency=2, log_path: Path | None = None, include=(), **env_overrides
+):
+    """A worker process; ``include`` names extra modules it imports at start (test hooks such as
+    tests.reliability.hold_validation)."""
     log_path = log_path or settings.STORAGE_ROOT / f"worker-{uuid.uuid4().hex[:8]}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [
@@ -89,6 +93,8 @@ def start_worker(queues=QUEUES, concurrency=2, log_path: Path | None = None, **e
         "-n", f"test-{uuid.uuid4().hex[:8]}@%h",
         "--without-gossip", "--without-mingle",
     ]  # fmt: skip
+    if include:
+        command += ["--include", ",".join(include)]
     log = open(log_path, "wb")  # noqa: SIM115 - closed when the process is stopped
     process = subprocess.Popen(
         command, cwd=REPO, env=worker_environment(**env_overrides), stdout=log, stderr=log
