@@ -4,7 +4,8 @@ The size of a model is, in this order: a parameter-count column of the snapshot 
 (``num_parameters``, ``parameters``, or ``safetensors.total`` as the Hub returns it), else a size
 written in the repo name or a tag, the way nearly every LLM is named: ``Qwen2.5-7B-Instruct``,
 ``smollm-360M``, ``phi-1_5`` is not matched. The pattern is a number followed by ``B`` (billions),
-``M`` (millions) or ``K`` (thousands) and delimited by ``-``, ``_``, ``.`` or the ends of the name.
+``M`` (millions) or ``K`` (thousands) and delimited by ``-``, ``_``, ``.`` or the ends of the name
+(a ``.`` right after a digit is a decimal point: ``Qwen1.5-MoE-A2.7B`` has no size, not 7B).
 Mixture-of-experts names like ``8x7B`` count the total (56B). Models without a size get the bucket
 ``unknown`` and no RAM.
 
@@ -21,8 +22,12 @@ BUCKETS = ("under-1B", "1-9B", "10-30B", "31-100B", "100B+")
 UNKNOWN = "unknown"
 BUCKET_NAMES = (*BUCKETS, UNKNOWN)
 
+# A "." opens a size only after a non-digit ("model.7B"): after a digit it is a decimal point, and
+# "Qwen1.5-MoE-A2.7B" must not read as 7B. RE2 (Arrow's regex engine) has no lookbehind, so the
+# character before the "." is matched (outside the named groups).
 _SIZE_IN_NAME = (
-    r"(?:^|[-_./])(?:(?P<experts>\d+)x)?(?P<number>\d+(?:\.\d+)?)(?P<unit>[bBmMkK])(?:$|[-_.])"
+    r"(?:^|[-_/]|\D\.)(?:(?P<experts>\d+)x)?(?P<number>\d+(?:\.\d+)?)(?P<unit>[bBmMkK])"
+    r"(?:$|[-_.])"
 )
 _UNIT = {"b": 1e9, "m": 1e6, "k": 1e3}
 
