@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.reliability.conftest import OtherWorkersPaused
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker, pytest.mark.browser]
 
@@ -68,8 +69,12 @@ def test_upload_review_resubmit_approve_and_find(
     member.set_input_files("#archive-input", str(archive))
     member.click("#upload-start")
     member.wait_for_selector("text=uploaded; it is checked and unpacked", state="attached")
-    member.click("#action-submit")
-    expect(member.locator("#progress")).to_be_visible()
+    # While no worker takes validations, the page shows the queued submission's progress for
+    # certain (a fast worker could otherwise finish before the page is drawn).
+    with OtherWorkersPaused(queues=("validation",)):
+        member.click("#action-submit")
+        expect(member.locator("#progress")).to_be_visible()
+        expect(member.locator("#progress-step")).to_have_text("queued")
     member.wait_for_selector("#validation-outcome", timeout=120_000)
     expect(member.locator("#report")).to_contain_text("Validation report")
     expect(member.locator("#state-badge")).to_have_text("Ready for review")
