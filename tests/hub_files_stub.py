@@ -4,7 +4,8 @@
 It serves dataset repos from folders on disk, answering what snapshot_download uses:
 - ``GET /api/datasets/{repo_id}`` and ``/api/datasets/{repo_id}/revision/{rev}``: repo info with
   ``sha`` and ``siblings``;
-- ``GET /api/datasets/{repo_id}/tree/{rev}?recursive=true``: every folder and file, one page;
+- ``GET /api/datasets/{repo_id}/tree/{rev}[/{path}]``: the recursive file listing that
+  huggingface_hub 1.x's snapshot_download walks;
 - ``HEAD``/``GET /datasets/{repo_id}/resolve/{rev}/{path}``: the file, with ``ETag``,
   ``X-Repo-Commit``, ``Content-Length`` (and ``Range`` support);
 - anything else: 404 with ``X-Error-Code: RepoNotFound`` / ``EntryNotFound`` like the Hub.
@@ -52,34 +53,32 @@ class _Repo:
             ],
         }
 
+
     def tree(self, under: str) -> list[dict]:
-        """``GET /api/datasets/{repo_id}/tree/{rev}[/{path}]?recursive=true``, one page: every
-        folder and file below ``under``, as the Hub lists them (huggingface_hub 1.x's
-        snapshot_download lists the repo this way)."""
+        """Every file and folder below ``under``, as the Hub's recursive tree listing gives them."""
         prefix = f"{under.strip('/')}/" if under.strip("/") else ""
-        folders = sorted(
-            {
-                "/".join(name.split("/")[:depth])
-                for name in self.files
-                for depth in range(1, name.count("/") + 1)
-            }
-        )
-        entries = [
-            {
-                "type": "directory",
-                "oid": hashlib.sha1(f.encode(), usedforsecurity=False).hexdigest(),
-                "size": 0,
-                "path": f,
-            }
-            for f in folders
-        ]
+        entries, folders = [], set()
         for name in self.files:
+            if not name.startswith(prefix):
+                continue
+            parts = name.split("/")
+            for depth in range(1, len(parts)):
+                folders.add("/".join(parts[:depth]))
             data = (self.folder / name).read_bytes()
-            blob_id = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False)
             entries.append(
-                {"type": "file", "oid": blob_id.hexdigest(), "size": len(data), "path": name}
+                {
+                    "type": "file",
+                    "oid": hashlib.sha1(data, usedforsecurity=False).hexdigest(),
+                    "size": len(data),
+                    "path": name,
+                }
             )
-        return [e for e in entries if e["path"].startswith(prefix)]
+        entries += [
+            {"type": "directory", "oid": self.sha, "size": 0, "path": folder}
+            for folder in sorted(folders)
+            if folder.startswith(prefix)
+        ]
+        return entries
 
 
 class HubFilesStub:
@@ -141,6 +140,7 @@ class HubFilesStub:
             return self._send(handler, 200, body, {"Content-Type": "application/json"}, head)
         tree = re.fullmatch(r"/api/datasets/([^/]+/[^/]+)/tree/([^/]+)(?:/(.*))?", path)
         if tree:
+            # huggingface_hub 1.x lists a snapshot's files with list_repo_tree(recursive=True).
             repo = self.repos.get(tree.group(1))
             if repo is None:
                 return self._not_found(handler, "RepoNotFound", head)

@@ -12,7 +12,20 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from . import data, episodes, info, layout, quality, stats, timestamps, totals, videos
+import pyarrow.parquet as pq
+
+from . import (
+    compatibility,
+    data,
+    episodes,
+    info,
+    layout,
+    quality,
+    stats,
+    timestamps,
+    totals,
+    videos,
+)
 from .context import Context
 from .report import Report
 
@@ -65,7 +78,37 @@ def validate(
         ctx.summary["video_files"] = sum(
             1 for r in ctx.files if r.startswith("videos/") and r.endswith(".mp4")
         )
-    return Report(codebase_version=ctx.version, summary=ctx.summary, findings=ctx.findings)
+    return Report(
+        codebase_version=ctx.version,
+        summary=ctx.summary,
+        findings=ctx.findings,
+        compatibility=_compatibility(ctx),
+    )
+
+
+def _compatibility(ctx: Context) -> dict:
+    """Which lerobot releases load the dataset; never fails the report (it is advice)."""
+    columns: set[str] = set()
+    data_files = sorted(r for r in ctx.files if r.startswith("data/") and r.endswith(".parquet"))
+    readme = None
+    try:
+        if data_files:
+            columns = set(pq.read_schema(ctx.root / data_files[0]).names)
+    except Exception:  # noqa: S110 - a damaged file is reported by the data checks
+        pass
+    try:
+        if "README.md" in ctx.files and ctx.files["README.md"] < 1_000_000:
+            readme = (ctx.root / "README.md").read_text(errors="replace")
+    except OSError:
+        pass
+    return compatibility.assess(
+        codebase_version=ctx.version,
+        features=ctx.info.get("features", {}) if isinstance(ctx.info, dict) else {},
+        data_columns=columns,
+        info=ctx.info if isinstance(ctx.info, dict) else None,
+        readme=readme,
+        name=ctx.name,
+    )
 
 
 def _guarded(ctx: Context, name: str, check, *args):

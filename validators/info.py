@@ -196,7 +196,9 @@ def check_features(ctx: Context) -> None:
             and 1 <= len(shape) <= 5
             and all(_is_int(d) and d > 0 for d in shape)
         )
-        if not shape_ok and not (dtype in ("string", "language") and isinstance(shape, (list, tuple))):
+        if not shape_ok and not (
+            dtype in ("string", "language") and isinstance(shape, (list, tuple))
+        ):
             ok = False
             ctx.add(
                 "info.feature_invalid",
