@@ -90,7 +90,10 @@ def test_api_request_runs_on_the_inference_queue_and_stores_the_report(
 
     # Wait for the redelivered task itself to finish (its result in the result backend), not for
     # an arbitrary time: a slow worker makes this wait longer, never makes it pass early.
-    redelivered = run_inference_check.apply_async(args=[run_id], queue="inference")
+    # (ignore_result=False: tasks store no result by default, this one must for get() to see it.)
+    redelivered = run_inference_check.apply_async(
+        args=[run_id], queue="inference", ignore_result=False
+    )
     assert redelivered.get(timeout=240) is None
     assert redelivered.successful()
     again = InferenceRun.objects.get(pk=run_id)
