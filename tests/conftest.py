@@ -104,7 +104,12 @@ def start_worker(
     return process
 
 
-def wait_for_worker(process, queues=QUEUES, timeout=90.0) -> None:
+# A hang guard, not a speed requirement: a worker on a loaded machine (CI shared by many jobs) can
+# take minutes to import everything; one that never answers is reported as a hang.
+WORKER_START_HANG_GUARD_S = 600.0
+
+
+def wait_for_worker(process, queues=QUEUES, timeout=WORKER_START_HANG_GUARD_S) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -116,7 +121,7 @@ def wait_for_worker(process, queues=QUEUES, timeout=90.0) -> None:
         except TimeoutError:
             time.sleep(0.5)
     raise RuntimeError(
-        f"worker did not answer in {timeout}s:\n{process.log_path.read_text()[-4000:]}"
+        f"hang: worker did not answer in {timeout:g} s:\n{process.log_path.read_text()[-4000:]}"
     )
 
 

@@ -61,7 +61,7 @@ def test_each_task_reaches_only_the_worker_of_its_queue():
         workers = {queue: start_worker(queues=(queue,), concurrency=1) for queue in QUEUES}
         try:
             for queue, worker in workers.items():
-                wait_for_worker(worker, queues=(queue,), timeout=HANG_GUARD_S)
+                wait_for_worker(worker, queues=(queue,))
             sent = send_one_of_each()
             logs = wait_until_all_ran(workers, sent)
             for queue, (name, task_id) in sent.items():
