@@ -27,7 +27,10 @@ ensure_services() {
 }
 
 PG_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/curation_platform}
-REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/1}
+# The broker and the cache live in separate Redis databases: the tests clear the cache before each
+# test (FLUSHDB), which must never drop queued Celery messages.
+BROKER_URL=${TEST_BROKER_URL:-redis://127.0.0.1:6379/1}
+CACHE_REDIS_URL=${TEST_CACHE_URL:-redis://127.0.0.1:6379/2}
 
 echo "== lane 1: SQLite + filesystem broker"
 env -u DATABASE_URL -u CELERY_BROKER_URL -u CACHE_URL python -m pytest "$@"
@@ -38,7 +41,7 @@ ensure_services
 services=$?
 lane2=1
 if [ $services = 0 ]; then
-  DATABASE_URL=$PG_URL CELERY_BROKER_URL=$REDIS_URL CACHE_URL=$REDIS_URL STORAGE_ROOT=$PWD/var/test-pg \
+  DATABASE_URL=$PG_URL CELERY_BROKER_URL=$BROKER_URL CACHE_URL=$CACHE_REDIS_URL STORAGE_ROOT=$PWD/var/test-pg \
     python -m pytest "$@"
   lane2=$?
 fi

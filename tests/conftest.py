@@ -80,7 +80,11 @@ def purge_queues() -> None:
                 channel.queue_purge(queue)
 
 
-def start_worker(queues=QUEUES, concurrency=2, log_path: Path | None = None, **env_overrides):
+def start_worker(
+    queues=QUEUES, concurrency=2, log_path: Path | None = None, include=(), **env_overrides
+):
+    """A worker process; ``include`` names extra modules it imports at start (test hooks such as
+    tests.reliability.hold_validation)."""
     log_path = log_path or settings.STORAGE_ROOT / f"worker-{uuid.uuid4().hex[:8]}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [
@@ -89,6 +93,8 @@ def start_worker(queues=QUEUES, concurrency=2, log_path: Path | None = None, **e
         "-n", f"test-{uuid.uuid4().hex[:8]}@%h",
         "--without-gossip", "--without-mingle",
     ]  # fmt: skip
+    if include:
+        command += ["--include", ",".join(include)]
     log = open(log_path, "wb")  # noqa: SIM115 - closed when the process is stopped
     process = subprocess.Popen(
         command, cwd=REPO, env=worker_environment(**env_overrides), stdout=log, stderr=log
@@ -98,7 +104,12 @@ def start_worker(queues=QUEUES, concurrency=2, log_path: Path | None = None, **e
     return process
 
 
-def wait_for_worker(process, queues=QUEUES, timeout=90.0) -> None:
+# A hang guard, not a speed requirement: a worker on a loaded machine (CI shared by many jobs) can
+# take minutes to import everything; one that never answers is reported as a hang.
+WORKER_START_HANG_GUARD_S = 600.0
+
+
+def wait_for_worker(process, queues=QUEUES, timeout=WORKER_START_HANG_GUARD_S) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -110,7 +121,7 @@ def wait_for_worker(process, queues=QUEUES, timeout=90.0) -> None:
         except TimeoutError:
             time.sleep(0.5)
     raise RuntimeError(
-        f"worker did not answer in {timeout}s:\n{process.log_path.read_text()[-4000:]}"
+        f"hang: worker did not answer in {timeout:g} s:\n{process.log_path.read_text()[-4000:]}"
     )
 
 
@@ -137,6 +148,39 @@ def celery_worker(django_db_setup, django_db_blocker):
             raise
     yield process
     stop_worker(process)
+
+
+def within_hang_guard(call, *, seconds: float, what: str):
+    """Run ``call()`` and return its result; if it has not returned after ``seconds``, fail the
+    test as a hang. The guard is generous on purpose: it tells a hang from a slow machine, and
+    says nothing about speed (that is bench/'s job)."""
+    import threading
+
+    outcome = {}
+
+    def target():
+        try:
+            outcome["result"] = call()
+        except BaseException as exc:  # handed to the test below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        pytest.fail(f"hang: {what} did not return within {seconds:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts from an empty cache: catalogue counts and rate-limit windows (which live
+    in Redis in lane 2, across runs) from earlier tests or earlier runs cannot leak into it."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 # --- users in each role -----------------------------------------------------------------------

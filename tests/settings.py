@@ -14,8 +14,18 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else
 os.environ.setdefault("HTTPS", "0")
 os.environ.setdefault("HEALTH_PING_TIMEOUT", "10")
 
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
 from config.settings import *  # noqa: E402, F403
-from config.settings import STORAGES  # noqa: E402
+from config.settings import CACHE_URL, CELERY_BROKER_URL, STORAGES  # noqa: E402
+
+# Every test starts from an empty cache (tests/conftest.py clears it, FLUSHDB on Redis). Sharing
+# one Redis database with the broker would drop queued Celery messages in the middle of a test.
+if CACHE_URL.startswith("redis://") and CACHE_URL.rstrip("/") == CELERY_BROKER_URL.rstrip("/"):
+    raise ImproperlyConfigured(
+        f"CACHE_URL and CELERY_BROKER_URL are the same Redis database ({CACHE_URL}); the tests "
+        "clear the cache before each test and would wipe the broker. Give them different db numbers."
+    )
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

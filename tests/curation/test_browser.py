@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.reliability.conftest import OtherWorkersPaused
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker, pytest.mark.browser]
 
@@ -71,8 +72,12 @@ def test_upload_review_resubmit_approve_and_find(
     member.set_input_files("#archive-input", str(archive))
     member.click("#upload-start")
     member.wait_for_selector("text=uploaded; it is checked and unpacked", state="attached")
-    member.click("#action-submit")
-    expect(member.locator("#progress")).to_be_visible()
+    # While no worker takes validations, the page shows the queued submission's progress for
+    # certain (a fast worker could otherwise finish before the page is drawn).
+    with OtherWorkersPaused(queues=("validation",)):
+        member.click("#action-submit")
+        expect(member.locator("#progress")).to_be_visible()
+        expect(member.locator("#progress-step")).to_have_text("queued")
     member.wait_for_selector("#validation-outcome", timeout=120_000)
     expect(member.locator("#report")).to_contain_text("Validation report")
     expect(member.locator("#state-badge")).to_have_text("Ready for review")
@@ -138,3 +143,38 @@ def test_upload_review_resubmit_approve_and_find(
     res.click("text=Browser pick and place")
     expect(res.locator("#card-line")).to_contain_text("2 episodes · 10 fps · 1 camera")
     expect(res.locator("#episode-histogram")).to_be_visible()
+
+
+def test_approval_is_refused_in_the_browser_when_validation_failed(
+    live_server, lab, lab_member, curator, browser
+):
+    """The curator sees why approval is not possible, presses Approve anyway, and is told no."""
+    from django.db import transaction
+    from django.urls import reverse
+    from playwright.sync_api import expect
+
+    from curation.models import Submission, SubmissionState, ValidationOutcome
+    from curation.services import workflow
+    from tests.curation.conftest import add_file, report_dict
+
+    submission = workflow.submission_create(user=lab_member, lab=lab, title="Bad")
+    add_file(submission, lab_member)
+    with transaction.atomic():
+        workflow.submission_submit(submission_id=submission.pk, user=lab_member)
+    workflow.submission_validation_finished(
+        submission_id=submission.pk, report=report_dict(errors=3)
+    )
+
+    page = login(browser, live_server, curator.username)
+    page.goto(live_server.url + reverse("curation:submission", args=[submission.pk]))
+    expect(page.locator("#validation-outcome")).to_have_text("Failed")
+    expect(page.locator(".actions")).to_contain_text("Approval needs a validation without errors.")
+    page.click("#action-approve")
+    expect(page.locator(".messages")).to_contain_text(
+        "a dataset with validation errors cannot be approved (validation: failed)"
+    )
+    expect(page.locator("#state-badge")).to_have_text("Ready for review")
+    refused = Submission.objects.get(pk=submission.pk)
+    assert refused.state == SubmissionState.READY_FOR_REVIEW
+    assert refused.validation_outcome == ValidationOutcome.FAILED
+    assert not refused.audit_events.filter(action="approve").exists()

@@ -96,3 +96,58 @@ def test_unsafe_archive_comes_back_to_the_lab_with_the_reason(
     submission = wait_until_validated(submission.pk)
     assert submission.state == S.DRAFT
     assert "'..' is not allowed" in submission.last_error
+
+
+def test_failed_validation_fix_resubmit_and_approve(
+    celery_worker, lab_member, lab, curator, tmp_path, v30_dataset
+):
+    """The whole way back from a failed validation: approval refused, changes requested, the lab
+    uploads the repaired file, the worker validates again, and the curator approves."""
+    broken_rel = "data/chunk-000/file-000.parquet"
+    broken = tmp_path / "broken"
+    shutil.copytree(v30_dataset, broken)
+    (broken / broken_rel).write_bytes(b"not a parquet file")
+    submission = workflow.submission_create(user=lab_member, lab=lab, title="Fixed later")
+    upload_whole(submission, lab_member, zip_of_folder(broken, tmp_path / "b.zip"), kind="archive")
+    submit(submission, lab_member)
+
+    failed = wait_until_validated(submission.pk)
+    assert (failed.state, failed.validation_outcome) == (
+        S.READY_FOR_REVIEW,
+        ValidationOutcome.FAILED,
+    )
+    assert failed.error_count > 0
+    with pytest.raises(workflow.WorkflowError, match="validation errors cannot be approved"):
+        workflow.submission_approve(submission_id=submission.pk, user=curator)
+    workflow.submission_request_changes(
+        submission_id=submission.pk, user=curator, reason="data file 0 is not parquet"
+    )
+
+    # The lab replaces the one damaged file and resubmits; the worker validates round 2.
+    fixed = tmp_path / "file-000.parquet"
+    shutil.copyfile(v30_dataset / broken_rel, fixed)
+    upload_whole(submission, lab_member, fixed, kind="file", name=broken_rel)
+    with transaction.atomic():
+        workflow.submission_resubmit(submission_id=submission.pk, user=lab_member)
+    passed = wait_until_validated(submission.pk)
+    assert passed.state == S.RESUBMITTED, passed.last_error
+    assert passed.validation_outcome in (ValidationOutcome.PASSED, ValidationOutcome.WARNINGS)
+    assert passed.error_count == 0 and passed.round == 2
+
+    workflow.submission_claim(submission_id=submission.pk, user=curator)
+    approved = workflow.submission_approve(submission_id=submission.pk, user=curator)
+    assert approved.state == S.APPROVED
+    assert DatasetIndex.objects.filter(submission=submission).exists()
+    transitions = list(
+        submission.audit_events.exclude(new_state="").values_list("action", "new_state")
+    )
+    assert transitions == [
+        ("create", S.DRAFT),
+        ("submit", S.VALIDATING),
+        ("validation_finished", S.READY_FOR_REVIEW),
+        ("request_changes", S.CHANGES_REQUESTED),
+        ("resubmit", S.VALIDATING),
+        ("validation_finished", S.RESUBMITTED),
+        ("claim", S.IN_REVIEW),
+        ("approve", S.APPROVED),
+    ]

@@ -1,14 +1,16 @@
 """Uploads: archive safety, resumable chunks, content addressing, server paths."""
 
+import hashlib
 import io
 import os
 import tarfile
+import uuid
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from curation.models import Blob, SubmissionState
+from curation.models import Blob, Submission, SubmissionState
 from curation.services import archives, pipeline, storage, uploads, workflow
 from tests.curation.conftest import add_file
 
@@ -102,16 +104,30 @@ def test_limits_on_entries_size_and_ratio(tmp_path, settings):
 def test_refused_archive_sends_submission_back_to_draft_and_writes_nothing_outside(
     lab_member, lab, tmp_path
 ):
+    from django.conf import settings
+
     submission = workflow.submission_create(user=lab_member, lab=lab, title="Bad")
-    archive = make_zip(tmp_path / "bad.zip", {"meta/info.json": b"{}", "../evil.json": b"x"})
+    evil_name = f"evil-{uuid.uuid4().hex}.json"
+    evil_content = f"escaped {evil_name}".encode()
+    archive = make_zip(
+        tmp_path / "bad.zip",
+        {"meta/info.json": b"{}", f"../{evil_name}": evil_content, f"../../{evil_name}": b"2"},
+    )
     upload_whole(submission, lab_member, archive, kind="archive")
-    before = set(os.listdir(tmp_path))
+    # The archive waits under STORAGE_ROOT; "../" and "../../" from there, from the work folders or
+    # from the blob store all stay inside STORAGE_ROOT's parent, so that is where to look.
+    pending = Path(Submission.objects.get(pk=submission.pk).pending_archive)
+    storage_parent = Path(settings.STORAGE_ROOT).resolve().parent
+    assert storage_parent in pending.resolve().parents
     submit_and_run(submission, lab_member)
     submission.refresh_from_db()
     assert submission.state == SubmissionState.DRAFT
     assert "'..' is not allowed" in submission.last_error
     assert submission.files.count() == 0
-    assert set(os.listdir(tmp_path)) == before
+    assert list(storage_parent.rglob(evil_name)) == []
+    assert list(tmp_path.rglob(evil_name)) == []
+    # Not stored under any other name either.
+    assert not Blob.objects.filter(sha256=hashlib.sha256(evil_content).hexdigest()).exists()
     assert submission.audit_events.filter(action="upload_failed").exists()
 
 
@@ -283,3 +299,103 @@ def test_finder_clutter_is_skipped_not_refused(tmp_path):
     )
     _, members = archives.scan(archive)
     assert [m.name for m in members] == ["meta/info.json"]
+
+
+# --- the resumable protocol's limits, through the API as clients speak it -------------------------
+
+
+def api_client_for(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def api_start(client, submission, *, size, path="data/chunk-000/file-000.parquet"):
+    from django.urls import reverse
+
+    return client.post(
+        reverse("curation:api_upload_create", args=[submission.pk]),
+        {"kind": "file", "path": path, "size": size},
+        content_type="application/json",
+    )
+
+
+def api_send(client, token, offset, data: bytes):
+    from django.urls import reverse
+
+    return client.patch(
+        reverse("curation:api_upload", args=[token]),
+        data,
+        content_type="application/offset+octet-stream",
+        headers={"Upload-Offset": str(offset)},
+    )
+
+
+def test_a_file_over_the_size_limit_is_refused_before_any_byte(draft, lab_member, settings):
+    from curation.models import UploadSession
+
+    settings.UPLOAD_MAX_BYTES = 1000
+    client = api_client_for(lab_member)
+    sessions_before = UploadSession.objects.count()
+    refused = api_start(client, draft, size=1001)
+    assert refused.status_code == 400
+    assert refused.json() == {"detail": "size 1001 is outside the allowed range (0 to 1000 bytes)"}
+    assert api_start(client, draft, size=-1).status_code == 400
+    assert UploadSession.objects.count() == sessions_before
+    # Exactly at the limit is allowed.
+    accepted = api_start(client, draft, size=1000)
+    assert accepted.status_code == 201, accepted.content
+    assert accepted.json()["size"] == 1000
+
+
+def test_chunks_past_the_declared_size_are_refused_and_write_nothing(draft, lab_member):
+    client = api_client_for(lab_member)
+    content = os.urandom(100)
+    token = api_start(client, draft, size=100).json()["token"]
+    session = uploads.upload_get(token=token, user=lab_member)
+    part = uploads.part_path(session)
+
+    too_long = api_send(client, token, 0, content + b"extra")
+    assert too_long.status_code == 400
+    assert too_long.json() == {"detail": "chunk of 105 bytes at 0 goes past the declared size 100"}
+    assert part.stat().st_size == 0
+    assert api_send(client, token, 0, content[:60]).status_code == 200
+    # The second chunk overruns by one byte: refused, the first chunk kept as it was.
+    overrun = api_send(client, token, 60, content[60:] + b"!")
+    assert overrun.status_code == 400
+    assert "41 bytes at 60 goes past the declared size 100" in overrun.json()["detail"]
+    session.refresh_from_db()
+    assert session.offset == 60 and session.completed_at is None
+    assert part.read_bytes() == content[:60]
+
+    done = api_send(client, token, 60, content[60:])
+    assert done.status_code == 200 and done["Upload-Offset"] == "100"
+    stored = draft.files.get(path="data/chunk-000/file-000.parquet")
+    with storage.open_blob(stored.blob) as handle:
+        assert handle.read() == content
+
+
+def test_a_retried_final_chunk_is_answered_again_without_storing_twice(draft, lab_member):
+    """The response to the last chunk is lost; the client sends it again."""
+    client = api_client_for(lab_member)
+    content = os.urandom(300)
+    token = api_start(client, draft, size=300).json()["token"]
+    assert api_send(client, token, 0, content[:200]).status_code == 200
+    first = api_send(client, token, 200, content[200:])
+    assert first.status_code == 200 and first.json()["completed_at"] is not None
+    audit_rows = draft.audit_events.filter(action="upload_file").count()
+
+    again = api_send(client, token, 200, content[200:])
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert again["Upload-Offset"] == "300"
+    assert draft.files.filter(path="data/chunk-000/file-000.parquet").count() == 1
+    assert draft.audit_events.filter(action="upload_file").count() == audit_rows
+    with storage.open_blob(draft.files.get(path="data/chunk-000/file-000.parquet").blob) as handle:
+        assert handle.read() == content
+    # Anything else sent to a finished upload is refused.
+    late = api_send(client, token, 0, content[:200])
+    assert late.status_code == 400
+    assert late.json() == {"detail": "this upload is already complete"}

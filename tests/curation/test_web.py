@@ -5,6 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from curation import roles
+from curation.models import AuditEvent
 from curation.models import SubmissionState as S
 from curation.services import user_create, workflow
 from tests.conftest import PASSWORD
@@ -63,38 +64,93 @@ def test_api_view_unpublished_submission(clients, draft, role, expected):
 
 
 # Review actions: only curators (and not of their own lab) move the state.
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("action", ["claim", "approve", "request_changes", "reject"])
-def test_review_actions_matrix_web(clients, ready, role, action):
-    response = clients[role].post(
-        reverse("curation:submission_action", args=[ready.pk, action]), {"reason": "because"}
-    )
-    ready.refresh_from_db()
-    if role == "curator":
-        assert response.status_code == 302
-        assert ready.state != S.READY_FOR_REVIEW
-    else:
-        assert response.status_code in (302, 403, 404)
-        if role == "anonymous":
-            assert "/accounts/login/" in response["Location"]
-        assert ready.state == S.READY_FOR_REVIEW
+# action -> (the state it leads to, the decision named in the submitter's email or None)
+REVIEW_OUTCOMES = {
+    "claim": (S.IN_REVIEW, None),
+    "approve": (S.APPROVED, "approved"),
+    "request_changes": (S.CHANGES_REQUESTED, "changes requested"),
+    "reject": (S.REJECTED, "rejected"),
+}
 
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("action", ["claim", "approve", "request_changes", "reject"])
-def test_review_actions_matrix_api(clients, ready, role, action):
-    response = clients[role].post(
-        reverse("curation:api_action", args=[ready.pk, action]),
+def review_action(clients, role, submission, action, channel):
+    if channel == "web":
+        return clients[role].post(
+            reverse("curation:submission_action", args=[submission.pk, action]),
+            {"reason": "because"},
+        )
+    return clients[role].post(
+        reverse("curation:api_action", args=[submission.pk, action]),
         {"reason": "because"},
         content_type="application/json",
     )
-    ready.refresh_from_db()
+
+
+def assert_review_outcome(submission, action, curator, lab_member, outbox, audit_before):
+    """The exact state, one audit row saying who did what, and the submitter's email."""
+    target, decision = REVIEW_OUTCOMES[action]
+    submission.refresh_from_db()
+    assert submission.state == target
+    assert submission.reviewer == curator
+    [event] = AuditEvent.objects.filter(submission=submission).exclude(pk__in=audit_before)
+    assert (event.action, event.old_state, event.new_state) == (action, S.READY_FOR_REVIEW, target)
+    assert event.actor == curator
+    assert event.reason == ("" if action == "claim" else "because")
+    if decision is None:
+        assert outbox == []
+        return
+    [mail] = outbox
+    assert mail.to == [lab_member.email]
+    assert mail.subject.endswith(f"v{submission.version}: {decision}")
+    assert f"was {decision}." in mail.body
+    assert "Reason:\nbecause" in mail.body
+
+
+def assert_nothing_happened(submission, outbox, audit_before):
+    submission.refresh_from_db()
+    assert submission.state == S.READY_FOR_REVIEW
+    assert submission.reviewer is None
+    assert set(AuditEvent.objects.filter(submission=submission).values_list("pk", flat=True)) == (
+        audit_before
+    )
+    assert outbox == []
+
+
+@pytest.mark.parametrize("channel", ["web", "api"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", list(REVIEW_OUTCOMES))
+def test_review_actions_matrix(
+    clients,
+    ready,
+    role,
+    action,
+    channel,
+    curator,
+    lab_member,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    lab_member.email = "member@lab.example"
+    lab_member.save()
+    audit_before = set(AuditEvent.objects.filter(submission=ready).values_list("pk", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):  # the email is sent on commit
+        response = review_action(clients, role, ready, action, channel)
     if role == "curator":
-        assert response.status_code == 200, response.content
-        assert response.json()["state"] == ready.state != S.READY_FOR_REVIEW
+        if channel == "web":
+            assert response.status_code == 302
+            assert response["Location"] == reverse("curation:submission", args=[ready.pk])
+        else:
+            assert response.status_code == 200, response.content
+            assert response.json()["state"] == REVIEW_OUTCOMES[action][0]
+        assert_review_outcome(ready, action, curator, lab_member, mailoutbox, audit_before)
     else:
-        assert response.status_code in (401, 403, 404)
-        assert ready.state == S.READY_FOR_REVIEW
+        if channel == "web":
+            assert response.status_code in (302, 403, 404)
+            if role == "anonymous":
+                assert "/accounts/login/" in response["Location"]
+        else:
+            assert response.status_code in (401, 403, 404)
+        assert_nothing_happened(ready, mailoutbox, audit_before)
 
 
 @pytest.mark.parametrize(
@@ -327,3 +383,35 @@ def test_assign_and_withdraw_through_the_web(clients, ready, draft, lab_member):
     clients["member"].post(reverse("curation:submission_action", args=[other.pk, "withdraw"]))
     other.refresh_from_db()
     assert other.state == S.WITHDRAWN
+
+
+# --- a dataset whose validation failed cannot be approved, through any channel --------------------
+
+
+@pytest.mark.parametrize("channel", ["web", "api"])
+def test_approval_is_refused_when_validation_failed(
+    clients, draft, lab_member, channel, mailoutbox, django_capture_on_commit_callbacks
+):
+    from curation.models import DatasetIndex, ValidationOutcome
+
+    lab_member.email = "member@lab.example"
+    lab_member.save()
+    failed = to_ready(draft, lab_member, errors=2)
+    assert failed.validation_outcome == ValidationOutcome.FAILED
+    audit_before = set(AuditEvent.objects.filter(submission=failed).values_list("pk", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = review_action(clients, "curator", failed, "approve", channel)
+    if channel == "web":
+        # Back to the page, which says why.
+        assert response.status_code == 302
+        page = clients["curator"].get(response["Location"])
+        assert "a dataset with validation errors cannot be approved" in page.content.decode()
+        assert "Approval needs a validation without errors." in page.content.decode()
+    else:
+        assert response.status_code == 409
+        assert response.json() == {
+            "detail": "a dataset with validation errors cannot be approved (validation: failed)",
+            "state": S.READY_FOR_REVIEW,
+        }
+    assert_nothing_happened(failed, mailoutbox, audit_before)
+    assert not DatasetIndex.objects.filter(submission=failed).exists()

@@ -6,7 +6,7 @@ import pyarrow.parquet as pq
 import pytest
 from django.core.management import call_command
 
-from growth.core.simulate import ROBOTICS_DATASETS_PER_YEAR, simulate
+from growth.core.simulate import simulate
 from growth.core.snapshot import SNAPSHOT_SCHEMA, read_snapshot
 
 
@@ -47,9 +47,13 @@ def test_robotics_datasets_per_year_keep_the_report_shape(history):
     tags = datasets["tags"].to_pylist()
     years = pc.year(datasets["createdAt"]).to_numpy()
     robotics = np.array(["task_categories:robotics" in t for t in tags])
+    # The published figures (Spring-2026 HF report: "robotics datasets grew from 1,145 in 2024 to
+    # 26,991 in 2025"), written here rather than read from the simulator, scaled from a Hub of
+    # 500,000 datasets to the 50,000 simulated: 114.5 and 2,699.1, to the nearest whole dataset.
     scale = 50_000 / 500_000
-    for year in (2024, 2025):
-        assert (robotics & (years == year)).sum() == round(ROBOTICS_DATASETS_PER_YEAR[year] * scale)
+    for year, published in ((2024, 1_145), (2025, 26_991)):
+        simulated = int((robotics & (years == year)).sum())
+        assert abs(simulated - published * scale) <= 0.5, (year, simulated)
     # 2025: robotics is the largest category, text-generation second with about 5,000 x scale.
     counts = {}
     for row_tags, year in zip(tags, years, strict=True):

@@ -57,9 +57,14 @@ def test_smolvla_outputs_are_checked(smolvla_report):
     assert (outputs["nan_count"], outputs["inf_count"]) == (0, 0)
     # first call + 8 actions + 1 warm-up and 2 timed chunks of 5, each 6 values
     assert outputs["values_checked"] == (1 + 8 + 3 * 5) * 6
+    # An untrained policy's values may or may not leave the dataset range; whatever it did, the
+    # figures must agree with each other (tests/inference/test_verdict.py checks known values).
     out = outputs["out_of_range"]
-    assert 0 <= out["count"] <= outputs["values_checked"]
+    assert out["fraction"] == pytest.approx(out["count"] / outputs["values_checked"])
     assert sum(d["count"] for d in out["dims"]) == out["count"]
+    assert [d["count"] for d in out["dims"]] == sorted(
+        (d["count"] for d in out["dims"]), reverse=True
+    )
     for dim in out["dims"]:
         assert dim["name"] == f"joint_{dim['dim']}"
         assert dim["seen_min"] < dim["min"] or dim["seen_max"] > dim["max"]
@@ -78,7 +83,15 @@ def test_control_rate_and_memory_are_reported(smolvla_report):
     assert control["n_action_steps"] == 5
     assert control["achieved_hz"] == pytest.approx(1000 / smolvla_report.per_action.mean_ms)
     assert control["realtime_factor"] == pytest.approx(control["achieved_hz"] / 10)
-    assert control["verdict"] in {"real time", "real time with asynchronous inference", "too slow"}
+    # The verdict follows from the measured figures (each verdict on known figures: test_verdict.py).
+    period_ms = 1000 / 10
+    if smolvla_report.per_action.max_ms <= period_ms:
+        expected = "real time"
+    elif control["achieved_hz"] >= 10 and smolvla_report.per_chunk.p95_ms <= 5 * period_ms:
+        expected = "real time with asynchronous inference"
+    else:
+        expected = "too slow"
+    assert control["verdict"] == expected
     memory = smolvla_report.memory
     assert memory["peak_rss_mib"] >= memory["rss_before_load_mib"] > 0
 

@@ -88,9 +88,17 @@ def test_api_request_runs_on_the_inference_queue_and_stores_the_report(
     # A finished run delivered again (acks_late redelivery) is left alone.
     from curation.inference.tasks import run_inference_check
 
-    run_inference_check.apply_async(args=[run_id], queue="inference")
-    time.sleep(3)
-    assert InferenceRun.objects.get(pk=run_id).attempts == 1
+    # Wait for the redelivered task itself to finish (its result in the result backend), not for
+    # an arbitrary time: a slow worker makes this wait longer, never makes it pass early.
+    # (ignore_result=False: tasks store no result by default, this one must for get() to see it.)
+    redelivered = run_inference_check.apply_async(
+        args=[run_id], queue="inference", ignore_result=False
+    )
+    assert redelivered.get(timeout=240) is None
+    assert redelivered.successful()
+    again = InferenceRun.objects.get(pk=run_id)
+    assert again.attempts == 1 and again.status == InferenceRun.Status.OK
+    assert again.report == run.report
 
 
 @pytest.mark.django_db

@@ -225,3 +225,28 @@ def storage_snapshot() -> set[str]:
                 continue
             out.add(f"{rel_dir}/{name}" if rel_dir != "." else name)
     return out
+
+
+class ValidationHold:
+    """The test's side of tests/reliability/hold_validation.py: start the worker with
+    ``include=ValidationHold.MODULE`` and ``**hold.env``, then wait_started() and release()."""
+
+    MODULE = ("tests.reliability.hold_validation",)
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.env = {"VALIDATION_HOLD_DIR": str(self.folder)}
+
+    def wait_started(self, timeout: float = 180) -> int:
+        """The pid of the pool process holding a validation. ``timeout`` is a hang guard."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            started = sorted(self.folder.glob("started-*"))
+            if started:
+                return int(started[0].name.split("-", 1)[1])
+            time.sleep(0.05)
+        raise AssertionError(f"hang: no validation started within {timeout} s")
+
+    def release(self) -> None:
+        (self.folder / "release").touch()

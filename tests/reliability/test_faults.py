@@ -10,6 +10,9 @@ database connections cut, stuck jobs swept. The submission must always end in th
 - Redis restarted during work (our own redis-server, never the shared one): running jobs finish,
   later jobs flow, a job submitted while it was down is recovered by the sweeper;
 - PostgreSQL connections terminated mid-validation (``pg_terminate_backend``): the job resumes.
+
+"Mid-validation" is made certain, not hoped for: the workers these tests start hold every
+validation at its start until the test releases it (tests/reliability/hold_validation.py).
 """
 
 import contextlib
@@ -22,6 +25,7 @@ import time
 from datetime import timedelta
 
 import kombu.pools
+import psutil
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
@@ -35,6 +39,7 @@ from tests.conftest import REPO, start_worker, stop_worker, wait_for_worker, wor
 from tests.reliability.conftest import (
     Api,
     OtherWorkersPaused,
+    ValidationHold,
     descendants,
     kill_tree,
     tried,
@@ -51,17 +56,6 @@ def submit_dataset(api: Api, lab, folder, title="Fault") -> int:
     api.upload_folder(pk, folder)
     assert api.action(pk, "submit").status_code == 200
     return pk
-
-
-def wait_until_started(pk: int, timeout: float = 60) -> Submission:
-    """Until a worker has begun this submission's pipeline (it counted an attempt)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        submission = Submission.objects.get(pk=pk)
-        if submission.pipeline_attempts >= 1 or submission.state != S.VALIDATING:
-            return submission
-        time.sleep(0.02)
-    raise AssertionError(f"submission {pk} was never picked up")
 
 
 def audit_actions(pk: int) -> list[str]:
@@ -94,19 +88,24 @@ def stop(process) -> None:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_pool_process_killed_mid_validation_runs_again(tmp_path, lab_member, lab, v30_dataset):
+    # The validation is held at its start (tests/reliability/hold_validation.py), so the kill
+    # lands mid-validation for certain, however fast or slow the machine.
+    hold = ValidationHold(tmp_path / "hold")
     with OtherWorkersPaused(QUEUES):
-        worker = start_worker(queues=QUEUES, concurrency=1)
+        worker = start_worker(queues=QUEUES, concurrency=1, include=hold.MODULE, **hold.env)
         try:
             wait_for_worker(worker, queues=QUEUES)
             api = Api(lab_member)
             pk = submit_dataset(api, lab, v30_dataset, "Killed pool process")
-            wait_until_started(pk)
-            children = descendants(worker.pid)
-            pool = [p for p in children if p.ppid() == worker.pid]
-            assert pool, "no pool process to kill"
-            for proc in children:  # the pool process and whatever it started (validator pools)
-                with contextlib.suppress(Exception):
+            pool_pid = hold.wait_started()
+            assert pool_pid in [p.pid for p in descendants(worker.pid) if p.ppid() == worker.pid]
+            held = Submission.objects.get(pk=pk)
+            assert (held.state, held.pipeline_attempts) == (S.VALIDATING, 1)
+            pool = psutil.Process(pool_pid)
+            for proc in [pool, *pool.children(recursive=True)]:  # and what it started
+                with contextlib.suppress(psutil.NoSuchProcess):
                     proc.kill()
+            hold.release()  # the redelivered task runs straight through
             submission = wait_until_settled(pk)
             assert worker_answers("validation")
         finally:
@@ -115,7 +114,7 @@ def test_pool_process_killed_mid_validation_runs_again(tmp_path, lab_member, lab
                 proc.kill()
     assert submission.state == S.READY_FOR_REVIEW, submission.last_error
     assert submission.validation_outcome in GOOD
-    assert submission.pipeline_attempts >= 2  # it did run again
+    assert submission.pipeline_attempts == 2  # it ran again, once
     assert audit_actions(pk).count("validation_finished") == 1  # and only one result counted
     tried(
         "faults",
@@ -127,17 +126,19 @@ def test_pool_process_killed_mid_validation_runs_again(tmp_path, lab_member, lab
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_whole_worker_killed_then_beat_sweeper_requeues(tmp_path, lab_member, lab, v30_dataset):
+    hold = ValidationHold(tmp_path / "hold")
     with OtherWorkersPaused(QUEUES):
-        first = start_worker(queues=QUEUES, concurrency=1)
+        first = start_worker(queues=QUEUES, concurrency=1, include=hold.MODULE, **hold.env)
         try:
             wait_for_worker(first, queues=QUEUES)
             api = Api(lab_member)
             pk = submit_dataset(api, lab, v30_dataset, "Killed worker")
-            wait_until_started(pk)
+            hold.wait_started()  # held mid-validation until the worker is gone
         finally:
             kill_tree(first)
             first.log_file.close()
         assert Submission.objects.get(pk=pk).state == S.VALIDATING
+        hold.release()
         killed_at = time.monotonic()
         # A new worker and Celery beat: the sweeper runs every second, a job is stuck after 6 s.
         env = {"PIPELINE_STALE_MINUTES": "0.1", "PIPELINE_SWEEP_INTERVAL_S": "1"}
@@ -337,15 +338,23 @@ def test_redis_restart_during_work(tmp_path, lab_member, lab, v30_dataset):
     api = Api(lab_member)
     try:
         with broker(redis.url):
-            worker = start_worker(queues=QUEUES, concurrency=1, CELERY_BROKER_URL=redis.url)
+            hold = ValidationHold(tmp_path / "hold")
+            worker = start_worker(
+                queues=QUEUES,
+                concurrency=1,
+                include=hold.MODULE,
+                CELERY_BROKER_URL=redis.url,
+                **hold.env,
+            )
             try:
                 wait_for_worker(worker, queues=QUEUES)
                 running = submit_dataset(api, lab, v30_dataset, "Running at restart")
-                wait_until_started(running)
-                redis.stop()  # mid-validation
+                hold.wait_started()
+                redis.stop()  # mid-validation, for certain: it is held there
                 down = submit_dataset(api, lab, v30_dataset, "Submitted while down")
                 assert Submission.objects.get(pk=down).state == S.VALIDATING
                 redis.start()
+                hold.release()
                 after = submit_dataset(api, lab, v30_dataset, "Submitted after restart")
                 first = wait_until_settled(running)
                 third = wait_until_settled(after)
@@ -379,14 +388,17 @@ def test_postgres_connections_terminated_mid_validation(tmp_path, lab_member, la
     """``pg_terminate_backend`` on every other connection to the test database, which is what a
     database restart looks like to the worker (the shared server itself is never restarted)."""
     with OtherWorkersPaused(QUEUES):
-        worker = start_worker(queues=QUEUES, concurrency=1)
+        hold = ValidationHold(tmp_path / "hold")
+        worker = start_worker(queues=QUEUES, concurrency=1, include=hold.MODULE, **hold.env)
         try:
             wait_for_worker(worker, queues=QUEUES)
             api = Api(lab_member)
             pk = submit_dataset(api, lab, v30_dataset, "Database cut")
-            wait_until_started(pk)
+            hold.wait_started()
             terminated = 0
-            for _ in range(3):  # cut again while it works
+            for cut in range(3):  # the first cut while it is held mid-validation, then as it works
+                if cut == 1:
+                    hold.release()
                 with connection.cursor() as cursor:
                     cursor.execute(
                         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "

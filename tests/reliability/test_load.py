@@ -17,6 +17,9 @@ from tests.reliability.conftest import tried
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 UPLOADS, READERS = 8, 20
+# How long the uploads may take before the test calls it a hang. Generous on purpose: this test
+# says nothing about speed (bench/load.py prints the figures), only that nothing is lost.
+HANG_GUARD_S = 1800
 
 
 def test_concurrent_uploads_and_readers_lose_nothing(
@@ -37,9 +40,11 @@ def test_concurrent_uploads_and_readers_lose_nothing(
     ]
     # The catalogue is empty here: page 3 does not exist (a 404 the bench never sees).
     queries = [q for q in CATALOGUE_QUERIES if "page=" not in q]
-    figures = run_load(live_server.url, tokens, lab.slug, archive, READERS, 300, queries)
+    figures = run_load(live_server.url, tokens, lab.slug, archive, READERS, HANG_GUARD_S, queries)
     summary = report(figures, UPLOADS, READERS)
     print("\n" + summary)
+    if figures.errors.get("processing"):
+        pytest.fail(f"hang: uploads still unprocessed after {HANG_GUARD_S} s\n{summary}")
     assert figures.error_count() == 0, summary
     assert len(figures.outcomes) == UPLOADS, summary
     assert Submission.objects.count() == UPLOADS

@@ -54,6 +54,49 @@ def test_declared_shape_differs_from_the_data(dataset):
     assert finding.location["feature"] == "action"
 
 
+def store_as_variable_lists(path, name, rows) -> None:
+    """Rewrite one column as list<float32> (what pandas or HF datasets without a fixed length
+    write), whose Arrow type carries no length for the schema check to compare."""
+    table = pq.read_table(path)
+    column = pa.array(rows, type=pa.list_(pa.float32()))
+    pq.write_table(table.set_column(table.schema.get_field_index(name), name, column), path)
+
+
+def test_stored_lists_shorter_than_the_declared_shape(dataset):
+    """info.json declares 6 joints but every row of one episode stores 5: only the number of
+    values read back can tell."""
+    root = dataset("v21")
+    rows = pq.read_table(root / V21_EP1).column("observation.state").to_pylist()
+    store_as_variable_lists(root / V21_EP1, "observation.state", [row[:5] for row in rows])
+    report = run(root)
+    [finding] = report.by_code("schema.mismatch")
+    assert finding.location == {"file": V21_EP1, "feature": "observation.state"}
+    assert "holds 5 values per row, declared 6" in finding.message
+    assert not report.valid
+
+
+def test_stored_lists_of_different_lengths(dataset):
+    root = dataset("v21")
+    rows = pq.read_table(root / V21_EP0).column("observation.state").to_pylist()
+    rows[3] = rows[3][:4]
+    store_as_variable_lists(root / V21_EP0, "observation.state", rows)
+    report = run(root)
+    [finding] = report.by_code("schema.mismatch")
+    assert finding.location == {"file": V21_EP0, "feature": "observation.state"}
+    assert "rows of 'observation.state' have different lengths (4..6)" in finding.message
+    assert not report.valid
+
+
+def test_variable_lists_of_the_declared_length_are_fine(dataset):
+    """The same list<float32> column with 6 values in every row is valid: the two tests above fail
+    because of the lengths, not because of the column type."""
+    root = dataset("v21")
+    rows = pq.read_table(root / V21_EP0).column("observation.state").to_pylist()
+    store_as_variable_lists(root / V21_EP0, "observation.state", rows)
+    report = run(root)
+    assert "schema.mismatch" not in report.codes()
+
+
 def test_float64_state_declared_float32(dataset):
     root = dataset("v21")
     for rel in (V21_EP0, V21_EP1):

@@ -195,12 +195,11 @@ def test_25_fps_video_in_a_10_fps_dataset(dataset):
     write_mp4(root / V21_VIDEO_0, frames=12, fps=25)
     report = run(root)
     [finding] = report.by_code("video.fps_mismatch")
-    assert (
-        "25" in finding.message and finding.location["episode"]
-        if "episode" in finding.location
-        else True
-    )
-    assert finding.location["file"] == V21_VIDEO_0
+    # The message names both rates, so the submitter knows which way the video is off.
+    assert "plays at 25 fps" in finding.message
+    assert "dataset is 10 fps" in finding.message
+    assert finding.location == {"file": V21_VIDEO_0, "feature": KEY}
+    assert not report.valid
 
 
 def test_video_resolution_differs_from_the_shape(dataset):

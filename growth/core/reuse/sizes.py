@@ -22,8 +22,12 @@ BUCKETS = ("under-1B", "1-9B", "10-30B", "31-100B", "100B+")
 UNKNOWN = "unknown"
 BUCKET_NAMES = (*BUCKETS, UNKNOWN)
 
+# A "." opens a size only after a non-digit ("model.7B"): after a digit it is a decimal point, and
+# "Qwen1.5-MoE-A2.7B" must not read as 7B. RE2 (Arrow's regex engine) has no lookbehind, so the
+# character before the "." is matched (outside the named groups).
 _SIZE_IN_NAME = (
-    r"(?:^|[-_./])(?:(?P<experts>\d+)x)?(?P<number>\d+(?:\.\d+)?)(?P<unit>[bBmMkK])(?:$|[-_.])"
+    r"(?:^|[-_/]|\D\.)(?:(?P<experts>\d+)x)?(?P<number>\d+(?:\.\d+)?)(?P<unit>[bBmMkK])"
+    r"(?:$|[-_.])"
 )
 _UNIT = {"b": 1e9, "m": 1e6, "k": 1e3}
 
