@@ -10,6 +10,10 @@
 - ``PIPELINE_STALE_MINUTES``    a validation without progress for this long is queued again (30)
 - ``PIPELINE_MAX_ATTEMPTS``     starts/requeues of one validation before it goes back to the lab (3)
 - ``CATALOGUE_CACHE_SECONDS``   how long catalogue counts are cached (0: never); publishing clears them
+- ``VALIDATOR_VIDEO_DECODE``    how deeply validation reads videos: ``sample`` (default: every packet,
+                                 plus the first and last frame of each episode and a few keyframes),
+                                 ``full`` (decode every frame) or ``none`` (packets only)
+- ``VALIDATOR_FULL_DECODE_LABS`` lab slugs (comma-separated) whose uploads are always fully decoded
 """
 
 import os
@@ -74,3 +78,15 @@ def pipeline_stale_minutes() -> float:
 def pipeline_max_attempts() -> int:
     """Starts (or requeues) of one validation before it is abandoned with a clear error."""
     return int(_setting("PIPELINE_MAX_ATTEMPTS", 3))
+
+
+VIDEO_DECODE_MODES = ("none", "sample", "full")
+
+
+def video_decode_mode(lab_slug: str | None = None) -> str:
+    """The validator's video tier for an upload of ``lab_slug`` (see validators/README.md)."""
+    labs = [s.strip() for s in _setting("VALIDATOR_FULL_DECODE_LABS", []) if s.strip()]
+    if lab_slug and lab_slug in labs:
+        return "full"
+    mode = str(_setting("VALIDATOR_VIDEO_DECODE", "sample")).strip().lower()
+    return mode if mode in VIDEO_DECODE_MODES else "sample"

@@ -130,6 +130,11 @@ _CATALOGUE = [
         "A declared (non-video) feature has no column in a data file.",
     ),
     Code(
+        "parquet.duplicate_column",
+        "warning",
+        "A parquet file has two columns of the same name; the first is read.",
+    ),
+    Code(
         "schema.undeclared_column",
         "warning",
         "A data file has a column that info.json does not declare.",

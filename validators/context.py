@@ -42,10 +42,10 @@ class EpisodeMeta:
 
 
 class Context:
-    def __init__(self, root: Path, *, max_episodes: int | None, decode_video: bool, workers: int):
+    def __init__(self, root: Path, *, max_episodes: int | None, decode_video: str, workers: int):
         self.root = root
         self.max_episodes = max_episodes
-        self.decode_video = decode_video
+        self.decode_video = decode_video  # "none", "sample" or "full"
         self.workers = workers
         self.findings: list[Finding] = []
         self._count: Counter[str] = Counter()

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from .context import Context, EpisodeMeta
 from .jsonio import JsonRefused, loads
-from .parquet_io import open_parquet
+from .parquet_io import first_of_each, open_parquet, report_duplicates
 from .scan import to_numpy
 
 V3_VIDEO_COLUMNS = ("chunk_index", "file_index", "from_timestamp", "to_timestamp")
@@ -63,7 +63,8 @@ def load_tasks(ctx: Context) -> None:
         parquet = open_parquet(ctx, rel)
         if parquet is None:
             return
-        table = parquet.read()
+        report_duplicates(ctx, rel, parquet.schema_arrow, code="parquet.duplicate_column")
+        table = first_of_each(parquet.read())
         names = table.column_names
         text_column = (
             "task"
@@ -160,6 +161,7 @@ def _load_v3(ctx: Context) -> None:
         parquet = open_parquet(ctx, rel)
         if parquet is None:
             continue
+        report_duplicates(ctx, rel, parquet.schema_arrow, code="parquet.duplicate_column")
         names = set(parquet.schema_arrow.names)
         required = {"episode_index", "length"}
         if not required <= names:
@@ -167,8 +169,8 @@ def _load_v3(ctx: Context) -> None:
                 "episodes.invalid", f"{rel} lacks column(s) {sorted(required - names)}.", file=rel
             )
             continue
-        wanted = [c for c in names if not c.startswith("stats/")]
-        table = parquet.read(columns=wanted)
+        wanted = sorted(c for c in names if not c.startswith("stats/"))
+        table = first_of_each(parquet.read(columns=wanted))
         n = table.num_rows
 
         def col(name, table=table, n=n):
@@ -323,7 +325,8 @@ def read_episode_stats_v3(ctx: Context) -> dict[tuple[str, str], tuple[np.ndarra
             columns = [c for c in parquet.schema_arrow.names if c.startswith("stats/")]
             if not columns or "episode_index" not in parquet.schema_arrow.names:
                 continue
-            table = parquet.read(columns=["episode_index", *columns])
+            columns = sorted(set(columns))
+            table = first_of_each(parquet.read(columns=["episode_index", *columns]))
         except (OSError, pa.ArrowException):
             continue  # already reported by load_episodes
         episodes = table.column("episode_index").combine_chunks()
@@ -481,12 +484,19 @@ def check_data_files_resolve(ctx: Context, scan) -> None:
             file="meta/info.json",
         )
         return
-    for ep, rel in missing:
+    if missing:
+        missing_files = sorted({rel for _, rel in missing})
+        episodes = sorted(ep for ep, _ in missing)
         ctx.add(
             "file.missing",
-            f"The data file of episode {ep} ({rel}) is missing.",
-            file=rel,
-            episode=ep,
+            f"{len(missing_files)} of the {len(expected)} data file(s) that {meta.source} points "
+            f"to are missing ({', '.join(missing_files[:10])}"
+            + (f" and {len(missing_files) - 10} more" if len(missing_files) > 10 else "")
+            + f"), holding {len(episodes)} episode(s) (first: {episodes[:10]}). lerobot cannot "
+            "load these frames: upload the data/ folder completely (with `hf upload` or "
+            "`git lfs push --all`), or remove these episodes from the metadata.",
+            file=missing_files[0],
+            episode=episodes[0],
         )
     if ctx.selected_episodes is None:
         for rel in sorted(data_files - expected):

@@ -211,6 +211,15 @@ def check_features(ctx: Context) -> None:
                 severity="warning",
                 **where,
             )
+        if spec.get("info") is not None and not isinstance(spec.get("info"), dict):
+            ctx.add(
+                "info.feature_invalid",
+                f"Feature {name!r} has info {spec['info']!r:.80}; lerobot writes an object "
+                '({"video.height": ..., "video.codec": ...}) and reads its keys. Write an object '
+                "or drop the field.",
+                severity="warning",
+                **where,
+            )
         if ok:
             valid[name] = spec
         if dtype in ("image", "video") and ok:

@@ -49,3 +49,41 @@ def open_parquet(ctx, rel: str) -> pq.ParquetFile | None:
             return None  # file.lfs_pointer already says it
         ctx.add("file.corrupt", f"{rel} {reason} ({type(error).__name__}).", file=rel)
         return None
+
+
+def duplicate_names(schema: pa.Schema) -> list[str]:
+    """Column names that appear more than once (real v3.0 episode files have shipped with
+    ``videos/<key>/chunk_index`` twice); pyarrow then refuses to look the name up."""
+    seen, dups = set(), []
+    for name in schema.names:
+        if name in seen and name not in dups:
+            dups.append(name)
+        seen.add(name)
+    return dups
+
+
+def first_of_each(data):
+    """The table, batch or schema with only the first column of each name, so that lookups by
+    name work; the duplicates are reported by the caller."""
+    names = data.names if isinstance(data, pa.Schema) else data.schema.names
+    first: dict[str, int] = {}
+    for i, name in enumerate(names):
+        first.setdefault(name, i)
+    if len(first) == len(names):
+        return data
+    keep = sorted(first.values())
+    if isinstance(data, pa.Schema):
+        return pa.schema([data.field(i) for i in keep], metadata=data.metadata)
+    return data.select(keep)
+
+
+def report_duplicates(ctx, rel: str, schema: pa.Schema, *, code: str) -> None:
+    dups = duplicate_names(schema)
+    if dups:
+        ctx.add(
+            code,
+            f"{rel} has column(s) {dups[:6]} more than once; the first of each was read. "
+            "Rewrite the file with one column per name (pandas/pyarrow readers refuse or pick "
+            "one at random).",
+            file=rel,
+        )

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .context import DEFAULT_FEATURES, TIMESTAMP_TOLERANCE_S
-from .parquet_io import diagnose_parquet
+from .parquet_io import diagnose_parquet, duplicate_names, first_of_each
 
 BATCH_ROWS = 256 * 1024
 BIG = np.iinfo(np.int64).max
@@ -188,10 +188,18 @@ def check_schema(job: FileJob, schema: pa.Schema, result: FileResult) -> dict[st
         elif shape == [1] and dims in ([1], [None]):
             pass  # a scalar stored as a one-element list: lerobot reads it
         else:
+            declared_count = int(np.prod(shape)) if shape else 1
+            stored = (
+                f" Each row holds {int(np.prod(dims))} value(s), the declared shape {shape} has "
+                f"{declared_count}."
+                if dims and None not in dims
+                else ""
+            )
             result.findings.append(
                 (
                     "schema.mismatch",
-                    f"{job.rel}: column {name!r} is {arrow_type}, which does not match the declared shape {shape}.",
+                    f"{job.rel}: column {name!r} is {arrow_type}, which does not match the declared "
+                    f"shape {shape}.{stored} Declare the shape the data has, or fix the data.",
                     where,
                 )
             )
@@ -298,7 +306,9 @@ def _matrix(
         result.findings.append(
             (
                 "schema.mismatch",
-                f"{rel}: {name!r} holds {flat.size // max(1, len(column))} values per row, declared {width}.",
+                f"{rel}: rows of {name!r} hold {flat.size // max(1, len(column))} value(s) each, "
+                f"but its declared shape has {width} element(s); lerobot reshapes every frame to "
+                "the declared shape and fails. Declare the shape the data has, or fix the data.",
                 {"feature": name},
             )
         )
@@ -355,6 +365,17 @@ def _scan_file(job: FileJob) -> FileResult:
                 ("file.corrupt", f"{job.rel} {reason} ({type(error).__name__}).", {})
             )
         return result
+    dups = duplicate_names(schema)
+    if dups:
+        result.findings.append(
+            (
+                "parquet.duplicate_column",
+                f"{job.rel} has column(s) {dups[:6]} more than once; the first of each was read. "
+                "Rewrite the file with one column per name.",
+                {},
+            )
+        )
+        schema = first_of_each(schema)
     numeric = check_schema(job, schema, result)
     result.feature_dims = dict(numeric)
     # Index columns are read as numbers: one that holds strings (or anything else) is reported by
@@ -388,6 +409,7 @@ def _scan_file(job: FileJob) -> FileResult:
         for batch in parquet.iter_batches(
             batch_size=batch_rows, columns=columns, use_threads=False
         ):
+            batch = first_of_each(batch)
             n = batch.num_rows
             if n == 0:
                 continue

@@ -16,7 +16,6 @@ from .video_probe import probe_files
 
 USUAL_CODECS = {"h264", "hevc", "av1", "libdav1d", "libaom-av1", "vp9"}
 FPS_TOLERANCE = 0.01
-SAMPLED_EPISODES_PER_FILE = 20
 VIDEOS_PER_CHILD = 8
 
 
@@ -129,7 +128,7 @@ def check_videos(ctx: Context, progress) -> None:
         {
             "path": str(ctx.root / f.rel),
             "decode": ctx.decode_video,
-            "samples": _samples(f, ctx.fps or 30.0),
+            "samples": _samples(f, ctx.fps or 30.0) if ctx.decode_video == "sample" else [],
         }
         for f in probe
     ]
@@ -165,6 +164,11 @@ def check_videos(ctx: Context, progress) -> None:
             sums[video.key] = None
         if video.key not in cameras and result.get("width"):
             cameras[video.key] = result
+    ctx.summary["video_check"] = {"none": "packets", "sample": "packets+sample", "full": "full"}[
+        ctx.decode_video
+    ]
+    ctx.summary["videos_probed"] = sum(1 for r in results.values() if r.get("packets_read"))
+    ctx.summary["frames_decoded"] = sum(int(r.get("decoded_frames") or 0) for r in results.values())
     if ctx.selected_episodes is None:
         ctx.video_channel_means = {key: v[0] / v[1] for key, v in sums.items() if v is not None}
     ctx.summary["cameras"] = [
@@ -180,20 +184,24 @@ def _reported(ctx: Context, rel: str) -> bool:
 
 
 def _samples(video: VideoFile, fps: float) -> list[float]:
-    spans = video.spans
-    if len(spans) > SAMPLED_EPISODES_PER_FILE:
-        picks = np.linspace(0, len(spans) - 1, SAMPLED_EPISODES_PER_FILE).round().astype(int)
-        spans = [spans[i] for i in sorted(set(picks.tolist()))]
+    """The first and last frame of every episode segment in the file."""
     samples = []
-    for span in spans:
+    for span in video.spans:
         last = max(span.start, span.stop - 1.0 / fps)
-        samples += [span.start, (span.start + last) / 2, last]
+        samples += [span.start, last]
     return samples
+
+
+def feature_info(spec: dict) -> dict:
+    """A feature's ``info`` object; other shapes (a string, a list) count as absent, and
+    info.check_features reports them."""
+    info = spec.get("info") if isinstance(spec, dict) else None
+    return info if isinstance(info, dict) else {}
 
 
 def camera_summary(ctx: Context, key: str, probed: dict | None) -> dict:
     spec = ctx.features.get(key, {})
-    info = spec.get("info") or {}
+    info = feature_info(spec)
     hwc = camera_hwc(spec) or (None, None, None)
     return {
         "key": key,
@@ -230,9 +238,12 @@ def _check_file(ctx: Context, video: VideoFile, result: dict) -> None:
             **where,
         )
     elif "sampled" in result and result["sampled"] < result.get("samples", 0):
+        at = ", ".join(f"{t:.3f}" for t in result.get("sample_failures") or [])
         ctx.add(
             "video.undecodable",
-            f"{rel}: {result['samples'] - result['sampled']} sampled frame(s) could not be decoded.",
+            f"{rel}: {result['samples'] - result['sampled']} of {result['samples']} sampled "
+            f"frame(s) could not be decoded" + (f" (at {at} s)" if at else "") + "; the file is "
+            "truncated or damaged. Re-encode it from the recorded frames.",
             **where,
         )
     codec = result.get("codec")
@@ -260,7 +271,7 @@ def _check_file(ctx: Context, video: VideoFile, result: dict) -> None:
             "the wrong times. Re-encode the video at the dataset fps (or fix fps).",
             **where,
         )
-    info = spec.get("info") or {}
+    info = feature_info(spec)
     declared = {
         "video.codec": codec,
         "video.height": result.get("height"),

@@ -179,7 +179,11 @@ def pipeline_run(submission_id: int, run_id: int) -> None:
             from validators import validate
         except ImportError as exc:  # deployment problem, not the dataset's: say so plainly
             raise RuntimeError(f"the validator is not installed ({exc})") from exc
-        report = validate(folder, progress=progress)
+        report = validate(
+            folder,
+            progress=progress,
+            decode_video=conf.video_decode_mode(submission.dataset.lab.slug),
+        )
         report_dict = report.to_dict()
         error = ""
     except Exception as exc:
