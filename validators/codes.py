@@ -255,7 +255,12 @@ _CATALOGUE = [
     Code(
         "stats.mismatch",
         "error",
-        "Stored statistics differ from those recomputed from the data beyond lerobot's tolerance.",
+        "Stored statistics differ from the data by more than lerobot's own float32 arithmetic could.",
+    ),
+    Code(
+        "stats.quantiles_invalid",
+        "warning",
+        "Stored quantiles are out of order (q01 > q10 ...) or outside [min, max].",
     ),
     Code(
         "stats.no_quantiles",

@@ -301,7 +301,7 @@ def _matrix(
                 )
                 return None
         values = values.flatten()
-    flat = to_numpy(values).astype(np.float64, copy=False)
+    flat = to_numpy(values)
     if flat.size != len(column) * width:
         result.findings.append(
             (
@@ -314,6 +314,35 @@ def _matrix(
         )
         return None
     return flat.reshape(len(column), width)
+
+
+def lerobot_episode_stats(
+    native: np.ndarray, bounds: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per run, the mean and std that lerobot's ``compute_episode_stats`` writes for these rows.
+
+    lerobot (0.4 to 0.6) promotes the values to at least float32, takes ``np.mean`` of the values
+    and of their squares over the episode (one batch, sequential float32 sums), and the std as
+    ``sqrt(max(0, mean_of_squares - mean**2))``: cancellation in float32 makes that std differ
+    from the exact one (a constant joint at 100 degrees gets a std of a few thousandths). The
+    stats check accepts a stored value that matches either this or the exact statistics, so a
+    value lerobot itself wrote is never an error. Episodes of one row use ``np.std``, as lerobot
+    does.
+    """
+    calc = native.astype(np.result_type(native.dtype, np.float32), copy=False)
+    width = calc.shape[1]
+    means = np.empty((len(bounds), width), dtype=np.float64)
+    stds = np.empty((len(bounds), width), dtype=np.float64)
+    for i, (a, b) in enumerate(zip(bounds.tolist(), ends.tolist(), strict=True)):
+        segment = calc[a:b]
+        mean = np.mean(segment, axis=0)
+        if b - a < 2:
+            std = np.std(segment, axis=0)
+        else:
+            variance = np.mean(segment**2, axis=0) - mean**2
+            std = np.sqrt(np.maximum(0, variance))
+        means[i], stds[i] = mean, std
+    return means, stds
 
 
 def _ints(batch: pa.RecordBatch, name: str) -> np.ndarray | None:
@@ -511,9 +540,10 @@ def _scan_file(job: FileJob) -> FileResult:
                 "idx": idx[-1] if idx is not None else None,
             }
             for name, width in numeric.items():
-                matrix = _matrix(batch.column(name), width, name, result, job.rel)
-                if matrix is None:
+                native = _matrix(batch.column(name), width, name, result, job.rel)
+                if native is None:
                     continue
+                matrix = native.astype(np.float64, copy=False)
                 if str(job.features[name].get("dtype", "")).startswith(("int", "uint", "bool")):
                     nonfinite = np.zeros(len(bounds), dtype=np.int64)  # integers are finite
                 else:
@@ -530,6 +560,8 @@ def _scan_file(job: FileJob) -> FileResult:
                         f"{name}|max": np.maximum.reduceat(matrix, bounds, axis=0),
                     }
                 )
+                lmean, lstd = lerobot_episode_stats(native, bounds, ends)
+                row.update({f"{name}|lmean": lmean, f"{name}|lstd": lstd})
                 if name in quality:
                     prev_row = carry.get(name) if carry else None
                     first = prev_row if prev_row is not None else matrix[0]
@@ -642,8 +674,13 @@ def _merge_runs(runs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             ("|max", "|frozen_run")
         ):
             out[key] = np.maximum.reduceat(take(key), group_starts, axis=0)
-        elif key.endswith("|mean") or key.endswith("|m2") or key.endswith("|jump_row"):
+        elif key.endswith(("|mean", "|m2", "|jump_row")):
             continue
+        elif key.endswith(("|lmean", "|lstd")):
+            # lerobot's arithmetic over one episode cannot be redone from parts of it: unknown.
+            single = n_runs_in_group == 1
+            values = first(key)
+            out[key] = np.where(single[:, None], values, np.nan)
         else:
             out[key] = total(key)
     # Chan's parallel combination of means and M2, feature by feature.
