@@ -289,6 +289,65 @@ _CATALOGUE = [
         "warning",
         "A numeric feature dimension never changes over the whole dataset.",
     ),
+    # Known lerobot bugs that recordings made with older releases carry (the code names the
+    # issue; validators/README.md says which release fixed it)
+    Code(
+        "lerobot_bug.4109",
+        "error",
+        "An episode's video segment is longer than its frames: a discarded re-recorded take was "
+        "encoded into it (lerobot #4109, 0.4.3 to 0.6.0; fixed in 0.6.1).",
+    ),
+    Code(
+        "lerobot_bug.2627",
+        "error",
+        "Episode timestamps point past the end of the mp4 after a merge (lerobot #2627; fixed by "
+        "PR #2550, merged 2025-11-30).",
+    ),
+    Code(
+        "lerobot_bug.2264",
+        "error",
+        "Episode chunk/file indices point at files that do not exist while unreferenced files do: "
+        "a merge misaligned them (lerobot #2264; fixed by PR #2550, merged 2025-11-30).",
+    ),
+    Code(
+        "lerobot_bug.2495",
+        "error",
+        "A parquet file has no footer: recording crashed before finalize() (lerobot #2495/#3522).",
+    ),
+    Code(
+        "lerobot_bug.3786",
+        "error",
+        "A visual feature has names=None or no image stats, as the v2.1 to v3.0 converter wrote "
+        "them (lerobot #3786).",
+    ),
+    Code(
+        "lerobot_bug.3280",
+        "warning",
+        "A dimension has zero variance (std 0 or min == max): mean/std or min/max normalization "
+        "divides by zero and gives NaN (lerobot #3280).",
+    ),
+    # Shape of the content
+    Code(
+        "data.training_dump",
+        "error",
+        "The data parquet holds training items (*_is_pad columns, a string task column), not "
+        "recorded frames.",
+    ),
+    Code(
+        "features.no_policy_streams",
+        "warning",
+        "No observation.state and no action feature: no lerobot policy trains on the dataset as it is.",
+    ),
+    Code(
+        "info.nonstandard_path",
+        "warning",
+        "data_path or video_path differs from lerobot's template for this version.",
+    ),
+    Code(
+        "stats.incomplete",
+        "warning",
+        "stats.json lacks the default features (timestamp, frame_index, ...) that lerobot writes.",
+    ),
     # Report bookkeeping
     Code(
         "check.failed",

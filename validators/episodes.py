@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -47,6 +48,32 @@ def read_jsonl(ctx: Context, rel: str) -> list[dict] | None:
     return rows
 
 
+V3_DATA_FILE = re.compile(r"^data/chunk-\d+/file-\d+\.parquet$")
+V3_EPISODES_FILE = re.compile(r"^meta/episodes/chunk-\d+/file-\d+\.parquet$")
+
+
+def episode_files(ctx: Context) -> list[str]:
+    """The v3 episode metadata files lerobot reads; other parquet files under meta/episodes/
+    (stray copies) are reported by layout.check_unexpected and not read."""
+    return sorted(r for r in ctx.files if V3_EPISODES_FILE.match(r))
+
+
+def read_table(ctx: Context, rel: str, parquet, columns=None):
+    """The file's table (first column of each name), or None after a file.corrupt finding when
+    its pages do not decode (a footer can be intact over damaged data)."""
+    try:
+        return first_of_each(parquet.read(columns=columns))
+    except (OSError, pa.ArrowException, ValueError, MemoryError) as error:
+        text = str(error)
+        ctx.add(
+            "file.corrupt",
+            f"{rel} has a readable footer but its data cannot be decoded "
+            f"({type(error).__name__}: {text[:200]}); re-upload or re-create the file.",
+            file=rel,
+        )
+        return None
+
+
 # -- tasks ------------------------------------------------------------------------------------
 
 
@@ -64,7 +91,9 @@ def load_tasks(ctx: Context) -> None:
         if parquet is None:
             return
         report_duplicates(ctx, rel, parquet.schema_arrow, code="parquet.duplicate_column")
-        table = first_of_each(parquet.read())
+        table = read_table(ctx, rel, parquet)
+        if table is None:
+            return
         names = table.column_names
         text_column = (
             "task"
@@ -144,9 +173,7 @@ def load_episodes(ctx: Context) -> None:
 
 
 def _load_v3(ctx: Context) -> None:
-    files = sorted(
-        r for r in ctx.files if r.startswith("meta/episodes/") and r.endswith(".parquet")
-    )
+    files = episode_files(ctx)
     if not files:
         ctx.add(
             "episodes.missing",
@@ -170,7 +197,9 @@ def _load_v3(ctx: Context) -> None:
             )
             continue
         wanted = sorted(c for c in names if not c.startswith("stats/"))
-        table = first_of_each(parquet.read(columns=wanted))
+        table = read_table(ctx, rel, parquet, columns=wanted)
+        if table is None:
+            continue
         n = table.num_rows
 
         def col(name, table=table, n=n):
@@ -317,9 +346,7 @@ def read_episode_stats_v3(ctx: Context) -> dict[tuple[str, str], tuple[np.ndarra
     """Per-episode stats stored in v3 meta/episodes (stats/<feature>/<stat> columns), as
     (feature, stat) -> (episode indices, one row of values per episode)."""
     parts: dict[tuple[str, str], list] = {}
-    for rel in sorted(
-        r for r in ctx.files if r.startswith("meta/episodes/") and r.endswith(".parquet")
-    ):
+    for rel in episode_files(ctx):
         try:
             parquet = pq.ParquetFile(ctx.root / rel)
             columns = [c for c in parquet.schema_arrow.names if c.startswith("stats/")]
@@ -476,12 +503,36 @@ def check_data_files_resolve(ctx: Context, scan) -> None:
         if rel not in ctx.files:
             missing.append((ep, rel))
     data_files = {r for r in ctx.files if r.startswith("data/") and r.endswith(".parquet")}
-    if missing and not (expected & data_files) and data_files:
+    orphans = sorted(data_files - expected)
+    # Indices that point at no file while files of the very same naming exist that nothing
+    # points at: a merge misaligned the indices (not a wrong template).
+    misaligned = (
+        missing
+        and ctx.is_v3
+        and orphans
+        and ctx.selected_episodes is None
+        and all(V3_DATA_FILE.match(r) for r in orphans)
+        and all(V3_DATA_FILE.match(rel) for _, rel in missing)
+    )
+    if missing and not (expected & data_files) and data_files and not misaligned:
         ctx.add(
             "info.path_template",
             f"data_path {template!r} resolves to none of the {len(data_files)} data files (e.g. it gives "
             f"{missing[0][1]}, the folder has {sorted(data_files)[0]}). Fix data_path to match the files.",
             file="meta/info.json",
+        )
+        return
+    if misaligned:
+        missing_files = sorted({rel for _, rel in missing})
+        ctx.add(
+            "lerobot_bug.2264",
+            f"{len(missing)} episode(s) point at data file(s) that do not exist "
+            f"({', '.join(missing_files[:5])}) while {len(orphans)} data file(s) no episode points "
+            f"at exist ({', '.join(orphans[:5])}): the chunk/file indices were misaligned by a "
+            "merge (lerobot #2264, fixed by PR #2550). Re-merge the sources with a current lerobot, "
+            "or rewrite data/chunk_index and data/file_index from the files' episode_index.",
+            file=missing_files[0],
+            episode=min(ep for ep, _ in missing),
         )
         return
     if missing:
@@ -499,7 +550,7 @@ def check_data_files_resolve(ctx: Context, scan) -> None:
             episode=episodes[0],
         )
     if ctx.selected_episodes is None:
-        for rel in sorted(data_files - expected):
+        for rel in orphans:
             ctx.add(
                 "file.unexpected",
                 f"{rel} is not referenced by any episode (orphan data file).",

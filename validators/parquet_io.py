@@ -28,8 +28,9 @@ def diagnose_parquet(path: Path) -> str:
         return "is not a parquet file (no PAR1 magic at the start)"
     if tail != MAGIC:
         return (
-            "is truncated: the parquet footer is missing, which happens when a recording stops "
-            "before dataset.finalize() (or an upload is cut). Re-record, or re-upload the full file"
+            "is truncated: the parquet footer is missing, which happens when a recording crashes "
+            "or stops before dataset.finalize() (lerobot #2495/#3522), or an upload is cut. "
+            "Re-upload the full file; a recording cut short must be re-recorded"
         )
     return "has a corrupt parquet footer or metadata"
 
@@ -47,8 +48,18 @@ def open_parquet(ctx, rel: str) -> pq.ParquetFile | None:
         reason = diagnose_parquet(path)
         if "Git-LFS" in reason:
             return None  # file.lfs_pointer already says it
-        ctx.add("file.corrupt", f"{rel} {reason} ({type(error).__name__}).", file=rel)
+        ctx.add(
+            "lerobot_bug.2495" if footerless(reason) else "file.corrupt",
+            f"{rel} {reason} ({type(error).__name__}).",
+            file=rel,
+        )
         return None
+
+
+def footerless(reason: str) -> bool:
+    """Whether diagnose_parquet found the footer missing: a recording that crashed before
+    finalize() (lerobot_bug.2495), not any other damage (file.corrupt)."""
+    return "footer is missing" in reason
 
 
 def duplicate_names(schema: pa.Schema) -> list[str]:

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .context import DEFAULT_FEATURES, TIMESTAMP_TOLERANCE_S
-from .parquet_io import diagnose_parquet, duplicate_names, first_of_each
+from .parquet_io import diagnose_parquet, duplicate_names, first_of_each, footerless
 
 BATCH_ROWS = 256 * 1024
 BIG = np.iinfo(np.int64).max
@@ -206,6 +206,22 @@ def check_schema(job: FileJob, schema: pa.Schema, result: FileResult) -> dict[st
             continue
         to_read[name] = int(np.prod(shape)) if shape else 1
     declared = set(job.features)
+    pads = [n for n in schema.names if n.endswith("_is_pad")]
+    task_text = "task" in schema.names and "task" not in declared
+    if pads or task_text:
+        result.findings.append(
+            (
+                "data.training_dump",
+                f"{job.rel} looks like a dump of training items, not recorded frames: "
+                + ", ".join(
+                    ([f"padding masks {pads[:3]}"] if pads else [])
+                    + (["a 'task' text column"] if task_text else [])
+                )
+                + ". lerobot builds these when it loads a dataset (delta timestamps, task text); "
+                "save the frames with LeRobotDataset.add_frame/save_episode instead.",
+                {},
+            )
+        )
     for name in schema.names:
         if name not in declared and name != "__index_level_0__":
             result.findings.append(
@@ -391,7 +407,11 @@ def _scan_file(job: FileJob) -> FileResult:
         reason = diagnose_parquet(path)
         if "Git-LFS" not in reason:
             result.findings.append(
-                ("file.corrupt", f"{job.rel} {reason} ({type(error).__name__}).", {})
+                (
+                    "lerobot_bug.2495" if footerless(reason) else "file.corrupt",
+                    f"{job.rel} {reason} ({type(error).__name__}).",
+                    {},
+                )
             )
         return result
     dups = duplicate_names(schema)

@@ -68,6 +68,15 @@ def check_stats(ctx: Context, scan) -> None:
                     file="meta/episodes_stats.jsonl",
                 )
             episode_stats = episode_stats_from_rows(valid_rows) or None
+    if ctx.version == "v2.1" and not ctx.is_v3 and not has_episode_stats and stats is not None:
+        ctx.add(
+            "file.missing",
+            "meta/episodes_stats.jsonl is missing: a v2.1 dataset keeps per-episode statistics "
+            "there (lerobot 0.3.x loads them and its v2.1→v3.0 converter needs them; meta/stats.json "
+            "alone is the v2.0 layout). Recompute them with lerobot 0.3.3 "
+            "(convert_dataset_v20_to_v21 writes them) or convert from v2.0.",
+            file="meta/episodes_stats.jsonl",
+        )
     has_stats = stats is not None or has_episode_stats
     ctx.summary["has_stats"] = has_stats
     if not has_stats:
@@ -104,11 +113,31 @@ def check_stats(ctx: Context, scan) -> None:
             for f in numeric_features(ctx.features)
             if f not in stats and f not in DEFAULT_FEATURES
         ]
-        missing += [
+        cameras_without = [
             f
             for f in ctx.features
             if ctx.features[f].get("dtype") in ("image", "video") and f not in stats
         ]
+        if cameras_without:
+            ctx.add(
+                "lerobot_bug.3786",
+                f"{STATS} has no image statistics for camera(s) {cameras_without[:6]}, as "
+                "lerobot's v2.1→v3.0 converter left them (#3786): policies normalize camera "
+                "inputs with them and fail. Recompute the stats (lerobot-edit-dataset "
+                "--operation.type recompute_stats).",
+                file=STATS,
+                feature=cameras_without[0],
+            )
+        lacking_defaults = [f for f in DEFAULT_FEATURES if f in ctx.features and f not in stats]
+        if lacking_defaults:
+            ctx.add(
+                "stats.incomplete",
+                f"{STATS} lacks the default feature(s) {lacking_defaults}, which lerobot writes "
+                "for every dataset: another tool wrote these stats (lerobot's merge and "
+                "aggregate expect the same keys in every dataset). Recompute them with lerobot.",
+                file=STATS,
+            )
+        _check_zero_variance(ctx, stats)
         if missing:
             ctx.add(
                 "stats.invalid",
@@ -125,6 +154,34 @@ def check_stats(ctx: Context, scan) -> None:
     if episode_stats:
         source = "meta/episodes/" if ctx.is_v3 else "meta/episodes_stats.jsonl"
         _compare_episodes(ctx, episode_stats, scan, source)
+
+
+def _check_zero_variance(ctx: Context, stats: dict) -> None:
+    for name, values in stats.items():
+        spec = ctx.features.get(name)
+        if not isinstance(values, dict) or spec is None or name in DEFAULT_FEATURES:
+            continue
+        if spec.get("dtype") in ("image", "video", "string"):
+            continue
+        std, low, high = (_flat(values.get(k)) for k in ("std", "min", "max"))
+        dims = set()
+        if std is not None:
+            dims.update(np.flatnonzero(std == 0).tolist())
+        if low is not None and high is not None and low.shape == high.shape:
+            dims.update(np.flatnonzero(low == high).tolist())
+        if dims:
+            names = spec.get("names")
+            labels = [
+                names[d] if isinstance(names, list) and d < len(names) else d for d in sorted(dims)
+            ]
+            ctx.add(
+                "lerobot_bug.3280",
+                f"{STATS}: {name} has zero variance in dimension(s) {labels[:8]} (std 0 or "
+                "min == max): MEAN_STD or MIN_MAX normalization divides by zero there and "
+                "training gets NaN (lerobot #3280). Drop the dimension, or record it moving.",
+                file=STATS,
+                feature=name,
+            )
 
 
 def _check_shapes(ctx: Context, stats: dict, source: str) -> None:

@@ -48,7 +48,17 @@ def check_totals(ctx: Context, scan) -> None:
     if not ctx.is_v3:
         declared = info.get("total_videos")
         videos = sum(1 for r in ctx.files if r.startswith("videos/") and r.endswith(".mp4"))
-        if isinstance(declared, int) and declared != videos:
+        if isinstance(declared, int) and declared > videos:
+            # Fewer files than declared: the files are missing, not the number wrong.
+            ctx.add(
+                "totals.mismatch",
+                f"info.json says total_videos = {declared} but the dataset holds {videos} mp4 "
+                f"file(s): {declared - videos} video(s) are missing (the video findings name "
+                "them). Upload the missing videos rather than lowering total_videos.",
+                file=INFO,
+                feature="total_videos",
+            )
+        elif isinstance(declared, int) and declared != videos:
             _mismatch(ctx, "total_videos", declared, videos, "there are mp4 files:")
         declared = info.get("total_chunks")
         chunks = {m.group(1) for r in ctx.files if (m := re.match(r"data/(chunk-\d+)/", r))}
@@ -107,7 +117,9 @@ def check_totals(ctx: Context, scan) -> None:
             "The dataset declares no episodes and holds no data files: there is nothing to use.",
         )
         return
-    if n_episodes == 0 or frames == 0:
+    if frames == 0 or (n_episodes == 0 and not frames):
+        # Data rows with unreadable episode metadata are not an empty dataset (the metadata
+        # findings say what is wrong).
         ctx.add("dataset.empty", "The dataset holds no episodes or no frames.")
 
 

@@ -96,7 +96,16 @@ def expected_videos(ctx: Context) -> dict[str, VideoFile]:
             files.setdefault(rel, VideoFile(rel=rel, key=key)).spans.append(
                 Span(ep, length, start, stop)
             )
-        if missing:
+        if missing and not any(r.startswith("videos/") and r.endswith(".mp4") for r in ctx.files):
+            ctx.add(
+                "video.missing",
+                f"{key} is declared as a video feature, but the dataset holds no mp4 file at all "
+                f"(expected {len(missing)} episode video(s), e.g. {missing[0][1]}): the videos/ "
+                "folder was not uploaded. Upload it; lerobot cannot load any frame of this camera.",
+                feature=key,
+                file=missing[0][1],
+            )
+        elif missing:
             episodes = [ep for ep, _ in missing]
             ctx.add(
                 "video.missing",
@@ -122,6 +131,21 @@ def check_videos(ctx: Context, progress) -> None:
                 file=rel,
             )
     ctx.summary["video_files"] = len(on_disk)
+    declared = set(ctx.video_keys)
+    undeclared: dict[str, list[str]] = {}
+    for rel in on_disk:
+        key = _camera_of(ctx, rel)
+        if key is not None and key not in declared:
+            undeclared.setdefault(key, []).append(rel)
+    for key, rels in undeclared.items():
+        ctx.add(
+            "file.unexpected",
+            f"{len(rels)} mp4 file(s) under camera {key!r} (e.g. {rels[0]}), which info.json does "
+            "not declare as a video feature: lerobot never loads them. Declare the camera in "
+            "features (dtype video, shape, names, info) or remove the files.",
+            file=rels[0],
+            feature=key,
+        )
     # Files already reported as empty or Git-LFS pointers cannot be probed.
     probe = [f for f in files.values() if ctx.files.get(f.rel, 0) > 0 and not _reported(ctx, f.rel)]
     specs = [
@@ -174,6 +198,17 @@ def check_videos(ctx: Context, progress) -> None:
     ctx.summary["cameras"] = [
         camera_summary(ctx, key, cameras.get(key)) for key in ctx.video_keys + ctx.image_keys
     ]
+
+
+def _camera_of(ctx: Context, rel: str) -> str | None:
+    """The camera key in a video path (v3: videos/KEY/chunk-.../file-...; v2:
+    videos/chunk-.../KEY/episode_...)."""
+    parts = rel.split("/")
+    if len(parts) == 4 and parts[2].startswith("chunk-"):
+        return parts[1]
+    if len(parts) == 4 and parts[1].startswith("chunk-"):
+        return parts[2]
+    return None
 
 
 def _reported(ctx: Context, rel: str) -> bool:
@@ -302,6 +337,19 @@ def _check_spans(ctx: Context, video: VideoFile, pts: np.ndarray, result: dict) 
         if span.length is None:
             continue
         if ctx.is_v3:
+            if span.stop > end + frame and span.start >= -1e-4 and span.stop >= span.start:
+                ctx.add(
+                    "lerobot_bug.2627",
+                    f"Episode {span.episode}: {video.key} to_timestamp {span.stop:.4f} s lies past "
+                    f"the end of {video.rel} ({end:.4f} s): the signature of lerobot's merge bug "
+                    "(#2627, fixed by PR #2550). lerobot raises FrameTimestampError on these frames. "
+                    "Re-merge the source datasets with a current lerobot (lerobot-edit-dataset "
+                    "--operation.type merge).",
+                    file=video.rel,
+                    episode=span.episode,
+                    feature=video.key,
+                )
+                continue
             if span.stop > end + frame or span.start < -1e-4 or span.stop < span.start:
                 ctx.add(
                     "episodes.video_range",
@@ -312,7 +360,22 @@ def _check_spans(ctx: Context, video: VideoFile, pts: np.ndarray, result: dict) 
                     feature=video.key,
                 )
                 continue
-            if abs((span.stop - span.start) - span.length * frame) > frame:
+            extra = (span.stop - span.start) - span.length * frame
+            if extra > frame:
+                ctx.add(
+                    "lerobot_bug.4109",
+                    f"Episode {span.episode}: {video.key} spans {span.stop - span.start:.3f} s of "
+                    f"video for {span.length} frames ({span.length * frame:.3f} s at "
+                    f"{ctx.fps:g} fps), {100 * extra / max(span.length * frame, frame):.0f}% longer: "
+                    "a discarded re-recorded take was encoded into this episode (lerobot #4109, "
+                    "0.4.3 to 0.6.0; fixed in 0.6.1). The video does not match the actions; "
+                    "re-record the episode with lerobot >= 0.6.1, or drop it.",
+                    file=video.rel,
+                    episode=span.episode,
+                    feature=video.key,
+                )
+                continue
+            if abs(extra) > frame:
                 ctx.add(
                     "episodes.video_range",
                     f"Episode {span.episode}: {video.key} spans {span.stop - span.start:.4f} s of video but has "
