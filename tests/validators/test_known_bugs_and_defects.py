@@ -258,3 +258,41 @@ def test_validate_dataset_command_needs_no_environment(dataset):
     done = _cli("manage.py", "validate_dataset", str(root), "--json", env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["valid"] is True
+
+
+# -- repair ------------------------------------------------------------------------------------
+
+
+def test_repair_writes_a_copy_that_validates_clean(dataset, tmp_path):
+    root = dataset("v30")
+    edit_info(root, total_frames=99, total_episodes=5)
+    path = first_data_file(root)
+    table = pq.read_table(path)
+    n = table.num_rows
+    jitter = [((i % 12) / 10 + (0.003 if i % 2 else -0.002)) for i in range(n)]  # < 1/4 frame
+    for name, values in (("timestamp", jitter), ("index", [0] * n)):
+        i = table.column_names.index(name)
+        field = table.schema.field(i)
+        table = table.set_column(i, field, pa.array(values, type=field.type))
+    pq.write_table(table, path)
+    stats = json.loads((root / "meta/stats.json").read_text())
+    stats["action"]["mean"][0] += 1.0
+    (root / "meta/stats.json").write_text(json.dumps(stats))
+    before = run(root)
+    assert {"totals.mismatch", "timestamp.off_grid", "index.not_contiguous", "stats.mismatch"} <= (
+        before.codes()
+    )
+    original = (root / "meta/info.json").read_bytes()
+    out = tmp_path / "repaired"
+    done = _cli(
+        "-m", "validators", str(root), "--repair", str(out), "--format", "json", "--workers", "1"
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["valid"] is True and result["path"] == str(out.resolve())
+    changes = " ".join(result["repairs"])
+    for word in ("snapped", "renumbered", "stats.json", "total_frames = 36", "total_episodes = 3"):
+        assert word in changes, changes
+    assert (root / "meta/info.json").read_bytes() == original  # never in place
+    again = _cli("-m", "validators", str(root), "--repair", str(out), "--workers", "1")
+    assert again.returncode == 2 and "already exists" in again.stderr
