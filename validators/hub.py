@@ -1,5 +1,6 @@
 """Validating a Hub dataset by repo id: fetch only the files a validation reads (meta/, data/,
-videos/), into a plain folder (no cache symlinks), then validate that folder.
+videos/; not the card, images/ staging or anything else), into a plain folder (no cache
+symlinks), then validate that folder.
 
 ``HF_ENDPOINT`` selects the Hub (the tests point it at a local stand-in); ``HF_TOKEN`` opens
 private repos. A local folder always wins over a repo id of the same spelling.
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO_ID = re.compile(r"^(?:hf://datasets/)?([A-Za-z0-9][\w.-]{0,95})/([\w.-]{1,96})$")
-NEEDED = ["meta/*", "meta/**", "data/**", "videos/**"]
+NEEDED_PREFIXES = ("meta/", "data/", "videos/")
 
 
 def cache_root() -> Path:
@@ -34,7 +36,7 @@ def fetch_if_repo_id(path: str, *, revision: str | None = None) -> str:
     org, name = REPO_ID.match(path).groups()
     repo_id = f"{org}/{name}"
     try:
-        from huggingface_hub import snapshot_download
+        from huggingface_hub import HfApi, hf_hub_download
         from huggingface_hub.errors import (
             GatedRepoError,
             HfHubHTTPError,
@@ -48,13 +50,24 @@ def fetch_if_repo_id(path: str, *, revision: str | None = None) -> str:
         ) from error
     target = cache_root() / org / name / (revision or "main")
     try:
-        folder = snapshot_download(
-            repo_id,
-            repo_type="dataset",
-            revision=revision,
-            allow_patterns=NEEDED,
-            local_dir=target,
+        # The repo's file list (one API call), then only the files a validation reads.
+        info = HfApi().dataset_info(repo_id, revision=revision)
+        wanted = sorted(
+            s.rfilename for s in (info.siblings or []) if s.rfilename.startswith(NEEDED_PREFIXES)
         )
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(
+                pool.map(
+                    lambda name: hf_hub_download(
+                        repo_id,
+                        name,
+                        repo_type="dataset",
+                        revision=info.sha or revision,
+                        local_dir=target,
+                    ),
+                    wanted,
+                )
+            )
     except (RepositoryNotFoundError, RevisionNotFoundError, GatedRepoError) as error:
         raise FileNotFoundError(
             f"{path} is not a folder, and the Hub has no dataset {repo_id}"
@@ -65,5 +78,6 @@ def fetch_if_repo_id(path: str, *, revision: str | None = None) -> str:
         raise FileNotFoundError(
             f"{path} is not a folder, and downloading dataset {repo_id} failed: {error}"
         ) from error
-    # The download bookkeeping folder is not part of the dataset.
-    return str(Path(folder))
+    if not wanted:
+        raise FileNotFoundError(f"the Hub dataset {repo_id} has no meta/, data/ or videos/ files")
+    return str(target)

@@ -296,3 +296,31 @@ def test_repair_writes_a_copy_that_validates_clean(dataset, tmp_path):
     assert (root / "meta/info.json").read_bytes() == original  # never in place
     again = _cli("-m", "validators", str(root), "--repair", str(out), "--workers", "1")
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+# -- by repo id --------------------------------------------------------------------------------
+
+
+def test_validate_a_hub_dataset_by_repo_id(dataset, tmp_path):
+    from tests.hub_files_stub import HubFilesStub
+
+    root = dataset("v30")
+    (root / "README.md").write_text("# a dataset card, not needed to validate\n")
+    (root / "images").mkdir(exist_ok=True)  # lerobot leaves an empty images/ behind
+    (root / "images/leftover.png").write_bytes(b"not fetched")
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "0",
+        "VALIDATOR_HUB_CACHE": str(tmp_path / "hub-cache"),
+    }
+    with HubFilesStub({"manipulation-lab/pick-place": root}) as hub:
+        env["HF_ENDPOINT"] = hub.url
+        done = _cli("-m", "validators", "manipulation-lab/pick-place", "--json", env=env)
+        missing = _cli("-m", "validators", "manipulation-lab/nothing-here", "--json", env=env)
+        fetched = [r for r in hub.requests if "/resolve/" in r]
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["valid"] is True and report["summary"]["episodes"] == 3
+    assert not any("README.md" in r or "images/" in r for r in fetched)  # only what is needed
+    assert any("data/chunk-000/file-000.parquet" in r for r in fetched)
+    assert missing.returncode == 2 and "manipulation-lab/nothing-here" in missing.stderr
