@@ -12,8 +12,11 @@ client's ``ModelInfo`` / ``DatasetInfo``. It walks the pages itself instead of i
 - tolerance of a malformed row: inside the generators one unparsable row raises and ends the
   whole iteration. Here it is reported (position, id, error) and skipped;
 - patience with HTTP 429 on every page, honouring ``Retry-After`` and the ``RateLimit`` header
-  (huggingface_hub 0.35's ``http_backoff`` retries with a fixed exponential schedule and does not
-  retry the first page at all).
+  (huggingface_hub's ``http_backoff`` retries with a fixed exponential schedule and its
+  paginator does not retry the first page at all).
+
+huggingface_hub 1.x talks HTTP through httpx: ``get_session()`` is an ``httpx.Client``, transport
+failures are ``httpx.TransportError`` and responses carry their parsed ``Link`` header in ``links``.
 
 Nothing here touches Django: it yields plain dicts in the snapshot format (``growth.snapshot``).
 """
@@ -26,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import requests
+import httpx
 from huggingface_hub import DatasetInfo, ModelInfo
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
@@ -66,13 +69,10 @@ def first_page_url(endpoint: str, repo_type: str, page_size: int | None = None) 
     params = {"expand": list(expand)}
     if page_size is not None:
         params["limit"] = page_size
-    request = requests.Request(
-        "GET", f"{endpoint.rstrip('/')}/api/{repo_type}s", params=params
-    ).prepare()
-    return request.url
+    return str(httpx.URL(f"{endpoint.rstrip('/')}/api/{repo_type}s", params=params))
 
 
-def retry_delay(response: requests.Response | None, attempt: int, max_wait: float) -> float:
+def retry_delay(response: httpx.Response | None, attempt: int, max_wait: float) -> float:
     """Seconds to wait before retrying: what the Hub asks for, else exponential backoff."""
     if response is not None:
         retry_after = response.headers.get("Retry-After")
@@ -96,7 +96,7 @@ def get_page(
     max_retries: int = 12,
     max_wait: float = 300.0,
     sleep: Callable[[float], None] = time.sleep,
-) -> requests.Response:
+) -> httpx.Response:
     """GET one listing page, waiting out rate limits and transient errors."""
     headers = build_hf_headers(token=token, library_name="lerobot-curation-growth")
     session = get_session()
@@ -104,7 +104,7 @@ def get_page(
         response = None
         try:
             response = session.get(url, headers=headers, timeout=60)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except httpx.TransportError as exc:
             log.warning("Hub listing %s: %s (attempt %d)", url, exc, attempt)
         else:
             if response.status_code not in RETRY_STATUSES:

@@ -4,6 +4,8 @@
 It serves dataset repos from folders on disk, answering what snapshot_download uses:
 - ``GET /api/datasets/{repo_id}`` and ``/api/datasets/{repo_id}/revision/{rev}``: repo info with
   ``sha`` and ``siblings``;
+- ``GET /api/datasets/{repo_id}/tree/{rev}[/{path}]``: the recursive file listing that
+  huggingface_hub 1.x's snapshot_download walks;
 - ``HEAD``/``GET /datasets/{repo_id}/resolve/{rev}/{path}``: the file, with ``ETag``,
   ``X-Repo-Commit``, ``Content-Length`` (and ``Range`` support);
 - anything else: 404 with ``X-Error-Code: RepoNotFound`` / ``EntryNotFound`` like the Hub.
@@ -50,6 +52,33 @@ class _Repo:
                 for name in self.files
             ],
         }
+
+
+    def tree(self, under: str) -> list[dict]:
+        """Every file and folder below ``under``, as the Hub's recursive tree listing gives them."""
+        prefix = f"{under.strip('/')}/" if under.strip("/") else ""
+        entries, folders = [], set()
+        for name in self.files:
+            if not name.startswith(prefix):
+                continue
+            parts = name.split("/")
+            for depth in range(1, len(parts)):
+                folders.add("/".join(parts[:depth]))
+            data = (self.folder / name).read_bytes()
+            entries.append(
+                {
+                    "type": "file",
+                    "oid": hashlib.sha1(data, usedforsecurity=False).hexdigest(),
+                    "size": len(data),
+                    "path": name,
+                }
+            )
+        entries += [
+            {"type": "directory", "oid": self.sha, "size": 0, "path": folder}
+            for folder in sorted(folders)
+            if folder.startswith(prefix)
+        ]
+        return entries
 
 
 class HubFilesStub:
@@ -108,6 +137,14 @@ class HubFilesStub:
             if repo is None:
                 return self._not_found(handler, "RepoNotFound", head)
             body = json.dumps(repo.info()).encode()
+            return self._send(handler, 200, body, {"Content-Type": "application/json"}, head)
+        tree = re.fullmatch(r"/api/datasets/([^/]+/[^/]+)/tree/([^/]+)(?:/(.*))?", path)
+        if tree:
+            # huggingface_hub 1.x lists a snapshot's files with list_repo_tree(recursive=True).
+            repo = self.repos.get(tree.group(1))
+            if repo is None:
+                return self._not_found(handler, "RepoNotFound", head)
+            body = json.dumps(repo.tree(tree.group(3) or "")).encode()
             return self._send(handler, 200, body, {"Content-Type": "application/json"}, head)
         resolve = re.fullmatch(r"/datasets/([^/]+/[^/]+)/resolve/([^/]+)/(.+)", path)
         if resolve:

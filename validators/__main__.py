@@ -103,6 +103,7 @@ def render_text(report: Report, path: str) -> str:
             lines.append(f"  [{f.code}] {f.message}" + (f"\n      at {where}" if where else ""))
     if not report.findings:
         lines.append("\nNo findings.")
+    lines += render_compatibility(report.compatibility)
     return "\n".join(lines)
 
 
@@ -110,6 +111,26 @@ def _decode(options) -> str:
     if getattr(options, "decode", None):
         return options.decode
     return "none" if getattr(options, "no_decode", False) else "sample"
+
+
+def render_compatibility(compatibility: dict) -> list[str]:
+    """Which lerobot releases load the dataset, one line each, with the reasons where not."""
+    releases = compatibility.get("releases") or {}
+    if not releases:
+        return []
+    lines = ["\nLEROBOT COMPATIBILITY"]
+    for release, verdict in releases.items():
+        state = "loads" if verdict.get("loads") else "cannot load"
+        lines.append(f"  lerobot {release}: {state}")
+        lines += [f"      - {reason}" for reason in verdict.get("reasons") or []]
+        lines += [f"      ! {caveat}" for caveat in verdict.get("caveats") or []]
+    if compatibility.get("recorded_with"):
+        lines.append(f"  recorded with lerobot {compatibility['recorded_with']}")
+        for bug in compatibility.get("known_bugs") or []:
+            lines.append(
+                f"      known bug {bug['issue']} (fixed in {bug['fixed_in']}): {bug['what']}"
+            )
+    return lines
 
 
 def run(options, out=sys.stdout) -> int:

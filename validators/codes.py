@@ -300,25 +300,26 @@ _CATALOGUE = [
     Code(
         "lerobot_bug.2627",
         "error",
-        "Episode timestamps point past the end of the mp4 after a merge (lerobot #2627; fixed by "
-        "PR #2550, merged 2025-11-30).",
+        "Episode timestamps point past the end of the mp4 after a merge (lerobot #2627; fixed in "
+        "lerobot 0.6.1).",
     ),
     Code(
         "lerobot_bug.2264",
         "error",
         "Episode chunk/file indices point at files that do not exist while unreferenced files do: "
-        "a merge misaligned them (lerobot #2264; fixed by PR #2550, merged 2025-11-30).",
+        "a merge misaligned them (lerobot #2264, fixed in 0.6.1).",
     ),
     Code(
         "lerobot_bug.2495",
         "error",
-        "A parquet file has no footer: recording crashed before finalize() (lerobot #2495/#3522).",
+        "A parquet file has no footer: recording crashed before finalize() (lerobot #2495/#3522, "
+        "fixed in 0.6.1).",
     ),
     Code(
         "lerobot_bug.3786",
         "error",
         "A visual feature has names=None or no image stats, as the v2.1 to v3.0 converter wrote "
-        "them (lerobot #3786).",
+        "them (lerobot #3786, fixed in 0.6.1).",
     ),
     Code(
         "lerobot_bug.3280",

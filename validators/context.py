@@ -16,6 +16,10 @@ MAX_FINDINGS_PER_CODE = 50
 
 DEFAULT_FEATURES = ("timestamp", "frame_index", "episode_index", "index", "task_index")
 TIMESTAMP_TOLERANCE_S = 1e-4  # lerobot's tolerance_s default
+# Feature dtypes whose values are not numbers: cameras (mp4 or images in parquet), strings, and the
+# language columns lerobot 0.6 added (``language_persistent`` / ``language_events``: lists of
+# annotation rows, declared with dtype "language" and filled after recording).
+NON_NUMERIC_DTYPES = ("image", "video", "string", "language")
 
 
 @dataclass
@@ -42,8 +46,17 @@ class EpisodeMeta:
 
 
 class Context:
-    def __init__(self, root: Path, *, max_episodes: int | None, decode_video: str, workers: int):
+    def __init__(
+        self,
+        root: Path,
+        *,
+        max_episodes: int | None,
+        decode_video: str,
+        workers: int,
+        name: str | None = None,
+    ):
         self.root = root
+        self.name = name or Path(root).name or "dataset"  # the user's name for their copy
         self.max_episodes = max_episodes
         self.decode_video = decode_video  # "none", "sample" or "full"
         self.workers = workers

@@ -12,7 +12,20 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from . import data, episodes, info, layout, quality, stats, timestamps, totals, videos
+import pyarrow.parquet as pq
+
+from . import (
+    compatibility,
+    data,
+    episodes,
+    info,
+    layout,
+    quality,
+    stats,
+    timestamps,
+    totals,
+    videos,
+)
 from .context import Context
 from .report import Report
 
@@ -44,6 +57,7 @@ def validate(
     decode_video: bool | str = "sample",
     workers: int | None = None,
     progress: Progress | None = None,
+    name: str | None = None,
 ) -> Report:
     """Validate the LeRobot dataset at ``path`` and return a Report of every finding.
 
@@ -52,7 +66,9 @@ def validate(
     of every video and decodes each episode's first and last frame plus a few keyframes,
     ``"full"`` decodes every frame, ``"none"`` (or ``False``) reads packets only; ``workers`` is the
     number of processes that read data files and probe videos (default: all cores);
-    ``progress(step, done, total)`` is called as work advances.
+    ``progress(step, done, total)`` is called as work advances. ``name`` is what the user calls
+    the dataset (default: the folder's name): fix-it commands name the user's copy by it, never
+    the path validated here.
     """
     root = Path(path)
     if not root.is_dir():
@@ -65,6 +81,7 @@ def validate(
         max_episodes=max_episodes,
         decode_video=decode_mode(decode_video),
         workers=max(1, workers or os.cpu_count() or 1),
+        name=name,
     )
     _run(ctx, progress)
     ctx.finish()
@@ -76,7 +93,37 @@ def validate(
         ctx.summary["video_files"] = sum(
             1 for r in ctx.files if r.startswith("videos/") and r.endswith(".mp4")
         )
-    return Report(codebase_version=ctx.version, summary=ctx.summary, findings=ctx.findings)
+    return Report(
+        codebase_version=ctx.version,
+        summary=ctx.summary,
+        findings=ctx.findings,
+        compatibility=_compatibility(ctx),
+    )
+
+
+def _compatibility(ctx: Context) -> dict:
+    """Which lerobot releases load the dataset; never fails the report (it is advice)."""
+    columns: set[str] = set()
+    data_files = sorted(r for r in ctx.files if r.startswith("data/") and r.endswith(".parquet"))
+    readme = None
+    try:
+        if data_files:
+            columns = set(pq.read_schema(ctx.root / data_files[0]).names)
+    except Exception:  # noqa: S110 - a damaged file is reported by the data checks
+        pass
+    try:
+        if "README.md" in ctx.files and ctx.files["README.md"] < 1_000_000:
+            readme = (ctx.root / "README.md").read_text(errors="replace")
+    except OSError:
+        pass
+    return compatibility.assess(
+        codebase_version=ctx.version,
+        features=ctx.info.get("features", {}) if isinstance(ctx.info, dict) else {},
+        data_columns=columns,
+        info=ctx.info if isinstance(ctx.info, dict) else None,
+        readme=readme,
+        name=ctx.name,
+    )
 
 
 def _guarded(ctx: Context, name: str, check, *args):

@@ -529,7 +529,7 @@ def check_data_files_resolve(ctx: Context, scan) -> None:
             f"{len(missing)} episode(s) point at data file(s) that do not exist "
             f"({', '.join(missing_files[:5])}) while {len(orphans)} data file(s) no episode points "
             f"at exist ({', '.join(orphans[:5])}): the chunk/file indices were misaligned by a "
-            "merge (lerobot #2264, fixed by PR #2550). Re-merge the sources with a current lerobot, "
+            "merge (lerobot #2264, fixed in 0.6.1). Re-merge the sources with a current lerobot, "
             "or rewrite data/chunk_index and data/file_index from the files' episode_index.",
             file=missing_files[0],
             episode=min(ep for ep, _ in missing),

@@ -6,7 +6,7 @@ import string
 
 import numpy as np
 
-from .context import DEFAULT_FEATURES, Context
+from .context import DEFAULT_FEATURES, NON_NUMERIC_DTYPES, Context
 
 INFO = "meta/info.json"
 REQUIRED = {
@@ -43,7 +43,7 @@ TEMPLATE_FIELDS = {
         "video_path": {"episode_chunk", "episode_index", "video_key"},
     },
 }
-SPECIAL_DTYPES = ("image", "video", "string")
+SPECIAL_DTYPES = NON_NUMERIC_DTYPES
 HWC = (("height", "width", "channel"), ("height", "width", "channels"), ("h", "w", "c"))
 CHW = (("channel", "height", "width"), ("channels", "height", "width"), ("c", "h", "w"))
 
@@ -243,7 +243,9 @@ def check_features(ctx: Context) -> None:
             and 1 <= len(shape) <= 5
             and all(_is_int(d) and d > 0 for d in shape)
         )
-        if not shape_ok and not (dtype == "string" and isinstance(shape, (list, tuple))):
+        if not shape_ok and not (
+            dtype in ("string", "language") and isinstance(shape, (list, tuple))
+        ):
             ok = False
             ctx.add(
                 "info.feature_invalid",

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from pathlib import Path
 
 from .context import Context
 from .jsonio import INFO_MAX_BYTES, JsonRefused, read_json
+from .lerobot_commands import LEROBOT_RELEASE, V20_TO_V21_COMMAND, conversion_command, run_from
 
 LFS_SIGNATURE = b"version https://git-lfs"
-V20_TO_V21_COMMAND = (
-    "python -m lerobot.datasets.v21.convert_dataset_v20_to_v21 --repo-id=ORG/NAME "
-    "(from lerobot 0.3.3, `pip install lerobot==0.3.3`)"
-)
 
 # Files a LeRobot dataset may hold besides data, videos and metadata (Hub repos carry these).
 ALLOWED_EXTRA = re.compile(
@@ -236,7 +232,7 @@ def detect_layout(ctx: Context) -> None:
             f"the {ctx.layout} layout; the files are checked as {ctx.layout}. "
             + (
                 "Set codebase_version to the version the files were written with, or convert them "
-                f"properly: {conversion_command(ctx.root)}."
+                f"properly: `{conversion_command(ctx.name)}` ({run_from(ctx.name)})."
                 if ctx.layout == "v2"
                 else 'Set codebase_version to "v3.0".'
             ),
@@ -249,34 +245,20 @@ def detect_layout(ctx: Context) -> None:
         )
 
 
-def conversion_command(root: Path) -> str:
-    """The exact lerobot 0.4.4 command that converts the dataset at ``root`` from v2.1 to v3.0.
-
-    The converter finds a local dataset at ``<--root>/<--repo-id>``, so the repo id is made of the
-    last two folders of the path. It keeps the original as ``<name>_old`` and writes v3.0 in place.
-    """
-    root = Path(os.path.abspath(root))
-    repo_id = f"{root.parent.name}/{root.name}"
-    return (
-        "python -m lerobot.datasets.v30.convert_dataset_v21_to_v30 "
-        f"--repo-id={shlex.quote(repo_id)} --root={shlex.quote(str(root.parent.parent))} "
-        "--push-to-hub=false"
-    )
-
-
 def check_outdated(ctx: Context) -> None:
     if ctx.version == "v2.1":
         ctx.add(
             "version.outdated",
-            "This is a v2.1 dataset: lerobot 0.4.x only loads v3.0. Convert it offline with "
-            f"`{conversion_command(ctx.root)}` (lerobot 0.4.4; the original is kept as <name>_old).",
+            "This is a v2.1 dataset: lerobot 0.4 and later only load v3.0. Convert your copy offline "
+            f"with `{conversion_command(ctx.name)}` ({run_from(ctx.name)}; lerobot "
+            f"{LEROBOT_RELEASE} converts it in place and keeps the original as {ctx.name}_old).",
             file="meta/info.json",
         )
     elif ctx.version == "v2.0":
         ctx.add(
             "version.outdated",
             "This is a v2.0 dataset: lerobot has no direct conversion to v3.0. Convert it to v2.1 "
-            f"first with `{V20_TO_V21_COMMAND}`, then to v3.0 with `{conversion_command(ctx.root)}`.",
+            f"first with `{V20_TO_V21_COMMAND}`, then to v3.0 with `{conversion_command(ctx.name)}` ({run_from(ctx.name)}).",
             file="meta/info.json",
         )
 

@@ -80,6 +80,8 @@ class Report:
     codebase_version: str | None = None
     summary: dict[str, Any] = field(default_factory=empty_summary)
     findings: list[Finding] = field(default_factory=list)
+    # Which lerobot releases can load the dataset as it is (validators.compatibility.assess).
+    compatibility: dict[str, Any] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
@@ -106,6 +108,7 @@ class Report:
             "codebase_version": self.codebase_version,
             "summary": dict(self.summary),
             "findings": [f.to_dict() for f in self.findings],
+            "compatibility": dict(self.compatibility),
         }
 
     @classmethod
@@ -116,4 +119,5 @@ class Report:
             codebase_version=data.get("codebase_version"),
             summary=summary,
             findings=[Finding.from_dict(f) for f in data.get("findings") or []],
+            compatibility=dict(data.get("compatibility") or {}),
         )

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .context import DEFAULT_FEATURES, TIMESTAMP_TOLERANCE_S
+from .context import DEFAULT_FEATURES, NON_NUMERIC_DTYPES, TIMESTAMP_TOLERANCE_S
 from .parquet_io import diagnose_parquet, duplicate_names, first_of_each, footerless
 
 BATCH_ROWS = 256 * 1024
@@ -86,11 +86,9 @@ def to_numpy(array: pa.Array) -> np.ndarray:
 
 
 def numeric_features(features: dict) -> dict[str, dict]:
-    """Features whose values are numbers stored in the parquet (not image, video or string)."""
+    """Features whose values are numbers stored in the parquet (not image, video, string, language)."""
     return {
-        name: spec
-        for name, spec in features.items()
-        if spec.get("dtype") not in ("image", "video", "string")
+        name: spec for name, spec in features.items() if spec.get("dtype") not in NON_NUMERIC_DTYPES
     }
 
 
@@ -144,6 +142,17 @@ def check_schema(job: FileJob, schema: pa.Schema, result: FileResult) -> dict[st
                     (
                         "schema.mismatch",
                         f"{job.rel}: image column {name!r} is {arrow_type}, expected struct<bytes, path>.",
+                        where,
+                    )
+                )
+            continue
+        if dtype == "language":
+            if not (pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type)):
+                result.findings.append(
+                    (
+                        "schema.mismatch",
+                        f"{job.rel}: language column {name!r} is {arrow_type}; lerobot 0.6 stores "
+                        "a list of annotation rows.",
                         where,
                     )
                 )

@@ -4,15 +4,12 @@ episodes; see scan.lerobot_episode_stats and lerobot_aggregate), 1e-2 for images
 
 from __future__ import annotations
 
-import os
-import shlex
-from pathlib import Path
-
 import numpy as np
 
 from .context import DEFAULT_FEATURES, Context
 from .episodes import episode_stats_from_rows, read_episode_stats_v3, read_jsonl
 from .jsonio import STATS_MAX_BYTES, JsonRefused, read_json
+from .lerobot_commands import quantile_command, run_from
 from .scan import numeric_features
 
 QUANTILES = ("q01", "q10", "q50", "q90", "q99")
@@ -20,15 +17,6 @@ BASIC = ("min", "max", "mean", "std")
 RTOL, ATOL = 5e-6, 6e-5
 VIDEO_TOL = 1e-2  # lerobot's tolerance for image/video stats (rtol and atol)
 STATS = "meta/stats.json"
-
-
-def quantile_command(root) -> str:
-    """The lerobot 0.4.4 command that adds quantiles to the stats of the dataset at ``root``."""
-    root = Path(os.path.abspath(root))
-    return (
-        "python -m lerobot.datasets.v30.augment_dataset_quantile_stats "
-        f"--repo-id={shlex.quote(root.parent.name + '/' + root.name)} --root={shlex.quote(str(root))}"
-    )
 
 
 def _load_stats_json(ctx: Context) -> dict | None:
@@ -104,8 +92,8 @@ def check_stats(ctx: Context, scan) -> None:
                 "stats.no_quantiles",
                 f"{STATS} has no q01/q10/q50/q90/q99 for some features; policies with QUANTILES "
                 "normalization (pi0.5) fail (#2105). Add them with "
-                f"`{quantile_command(ctx.root)}` (offline it writes the stats, then fails to push "
-                "to the Hub; the stats are written).",
+                f"`{quantile_command(ctx.name)}` ({run_from(ctx.name)}; offline it writes the "
+                "stats, then fails to push to the Hub; the stats are written).",
                 file=STATS,
             )
         missing = [
@@ -184,12 +172,26 @@ def _check_zero_variance(ctx: Context, stats: dict) -> None:
             )
 
 
+def is_depth_map(spec: dict) -> bool:
+    """A depth camera, flagged as lerobot 0.6 reads it (``info.is_depth_map``, or the legacy
+    ``video.is_depth_map`` in ``info`` or ``video_info``)."""
+    info = spec.get("info") if isinstance(spec.get("info"), dict) else {}
+    video_info = spec.get("video_info") if isinstance(spec.get("video_info"), dict) else {}
+    return bool(
+        info.get("is_depth_map")
+        or info.get("video.is_depth_map")
+        or video_info.get("video.is_depth_map")
+    )
+
+
 def _check_shapes(ctx: Context, stats: dict, source: str) -> None:
     for name, values in stats.items():
         spec = ctx.features.get(name)
         if spec is None or not isinstance(values, dict):
             continue
         camera = spec.get("dtype") in ("image", "video")
+        # lerobot divides camera stats by 255, except for depth maps (0.6+), which keep their units.
+        depth = is_depth_map(spec)
         for stat, value in values.items():
             try:
                 array = np.asarray(value, dtype=np.float64)
@@ -212,7 +214,8 @@ def _check_shapes(ctx: Context, stats: dict, source: str) -> None:
                         feature=name,
                     )
                 elif (
-                    stat in BASIC + QUANTILES
+                    not depth
+                    and stat in BASIC + QUANTILES
                     and stat != "std"
                     and ((array < -1e-6) | (array > 1 + 1e-6)).any()
                 ):

@@ -1,11 +1,12 @@
 """Builders for small, real LeRobot datasets on disk: the demo data, the benchmarks and every test
 package use them.
 
-* ``make_v30_dataset`` records a dataset with lerobot 0.4.4's own ``LeRobotDataset.create`` /
-  ``add_frame`` / ``save_episode`` / ``finalize`` (h264 videos, or PNG images embedded in parquet),
-  so what the tests see is byte-for-byte what a lab member's recording produces.
+* ``make_v30_dataset`` records a dataset with lerobot 0.6.1's own ``LeRobotDataset.create`` /
+  ``add_frame`` / ``save_episode`` / ``finalize`` (h264 videos, or PNG images embedded in parquet;
+  optionally the language columns and a depth camera that 0.6 added), so what the tests see is
+  byte-for-byte what a lab member's recording produces.
 * ``make_v21_dataset`` and ``make_v20_dataset`` write the older one-file-per-episode layouts by hand
-  (lerobot 0.4.4 can no longer write them): per-episode parquet and mp4, jsonl metadata.
+  (lerobot 0.4 and later can no longer write them): per-episode parquet and mp4, jsonl metadata.
 
 Every builder takes the target folder (which must not exist yet) and returns it. Data is random but
 seeded, so two calls with the same arguments give the same numbers.
@@ -21,6 +22,7 @@ import numpy as np
 
 CAMERA_KEY = "observation.images.front"
 CAMERA_SHAPE = (48, 64, 3)  # H, W, C: small so that encoding stays fast
+DEPTH_KEY = "observation.images.depth"
 
 
 def _quiet_encoders() -> None:
@@ -48,14 +50,21 @@ def make_v30_dataset(
     action_dim: int | None = None,
     cameras: dict[str, tuple[int, int]] | None = None,
     seed: int = 0,
+    language: bool = False,
+    depth: bool = False,
 ) -> Path:
-    """Record a v3.0 dataset with lerobot 0.4.4 at ``root`` (must not exist) and return it.
+    """Record a v3.0 dataset with lerobot 0.6.1 at ``root`` (must not exist) and return it.
 
     ``video`` adds h264 cameras; ``image`` adds them as PNG images embedded in the parquet instead
     (``use_videos=False``). ``cameras`` maps feature keys to (height, width); the default is one
     camera ``observation.images.front``. Episode ``i`` uses task ``tasks[i % len(tasks)]``.
     ``frames`` is the length of every episode; ``action_dim`` defaults to ``state_dim``.
+    ``language`` declares lerobot 0.6's ``language_persistent`` / ``language_events`` columns (left
+    empty, as a recording leaves them until the annotation pipeline fills them); ``depth`` adds a
+    depth camera ``observation.images.depth`` (uint16 millimetres, encoded as 12-bit HEVC video).
     """
+    from lerobot.configs.video import RGBEncoderConfig
+    from lerobot.datasets.language import LANGUAGE_COLUMNS, language_feature_info
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
     _quiet_encoders()
@@ -79,6 +88,16 @@ def make_v30_dataset(
             "shape": (height, width, 3),
             "names": ["height", "width", "channels"],
         }
+    depth_shape = CAMERA_SHAPE[:2]
+    if depth:
+        features[DEPTH_KEY] = {
+            "dtype": "video" if video else "image",
+            "shape": (*depth_shape, 1),
+            "names": ["height", "width", "channels"],
+            "info": {"is_depth_map": True},
+        }
+    if language:
+        features.update(language_feature_info())
     dataset = LeRobotDataset.create(
         repo_id=f"local/{root.name}",
         fps=fps,
@@ -86,7 +105,7 @@ def make_v30_dataset(
         root=root,
         robot_type=robot_type,
         use_videos=video,
-        vcodec="h264",
+        rgb_encoder=RGBEncoderConfig(vcodec="h264"),
     )
     rng = np.random.default_rng(seed)
     for episode in range(episodes):
@@ -105,6 +124,10 @@ def make_v30_dataset(
             }
             for key, (height, width) in cameras.items():
                 frame[key] = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
+            if depth:
+                frame[DEPTH_KEY] = rng.integers(300, 3000, (*depth_shape, 1), dtype=np.uint16)
+            if language:  # declared at record time, filled later by lerobot's annotation pipeline
+                frame.update(dict.fromkeys(LANGUAGE_COLUMNS))
             dataset.add_frame(frame)
         dataset.save_episode()
     dataset.finalize()

@@ -342,7 +342,7 @@ def _check_spans(ctx: Context, video: VideoFile, pts: np.ndarray, result: dict) 
                     "lerobot_bug.2627",
                     f"Episode {span.episode}: {video.key} to_timestamp {span.stop:.4f} s lies past "
                     f"the end of {video.rel} ({end:.4f} s): the signature of lerobot's merge bug "
-                    "(#2627, fixed by PR #2550). lerobot raises FrameTimestampError on these frames. "
+                    "(#2627, fixed in 0.6.1). lerobot raises FrameTimestampError on these frames. "
                     "Re-merge the source datasets with a current lerobot (lerobot-edit-dataset "
                     "--operation.type merge).",
                     file=video.rel,

@@ -44,12 +44,12 @@ def dataset_row(i, **extra):
 def hub_reachable(monkeypatch):
     """Let huggingface_hub talk to the local stand-in even if the suite runs with HF_HUB_OFFLINE=1."""
     from huggingface_hub import constants
-    from huggingface_hub.utils import reset_sessions
+    from huggingface_hub.utils import close_session
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    reset_sessions()
+    close_session()
     yield
-    reset_sessions()
+    close_session()
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def test_smolvla_runs_on_the_dataset_frames(smolvla_report):
     expected_device = "cuda" if torch.cuda.is_available() else "cpu"
     assert report.device == expected_device
     assert report.environment["torch"] == torch.__version__
-    assert report.environment["lerobot"] == "0.4.4"
+    assert report.environment["lerobot"] == "0.6.1"
 
     assert report.load_s > 0 and report.first_call_ms > 0
     assert report.per_action.count == 8

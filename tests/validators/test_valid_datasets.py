@@ -68,10 +68,12 @@ def test_v21_dataset_is_valid_and_told_the_exact_conversion_command(base_dataset
     assert outdated.severity == "warning"
     root = base_datasets["v21"]
     command = (
-        "python -m lerobot.datasets.v30.convert_dataset_v21_to_v30 "
-        f"--repo-id={root.parent.name}/{root.name} --root={root.parent.parent} --push-to-hub=false"
+        "python -m lerobot.scripts.convert_dataset_v21_to_v30 "
+        f"--repo-id=local/{root.name} --root={root.name} --push-to-hub=false"
     )
     assert command in outdated.message
+    # Written for the user's copy: the path it was validated at never appears.
+    assert str(root.parent) not in outdated.message
 
 
 def test_v20_dataset_is_valid_and_told_to_go_through_v21_first(base_datasets):
@@ -158,8 +160,9 @@ def test_max_episodes_checks_a_subset_and_says_so(dataset):
 
 @pytest.mark.slow
 def test_the_suggested_commands_convert_a_v21_dataset_and_add_quantiles(dataset):
-    """Run the exact commands our findings give, offline, with lerobot 0.4.4: the v2.1 dataset
-    becomes a valid v3.0 one (without quantiles, as the converter writes none), then gets them."""
+    """Run the exact commands our findings give, offline, with lerobot 0.6.1, in the folder that
+    holds the copy: the v2.1 dataset becomes a valid v3.0 one (without quantiles, as the converter
+    writes none), then gets them."""
     import os
     import re
     import shlex
@@ -175,7 +178,9 @@ def test_the_suggested_commands_convert_a_v21_dataset_and_add_quantiles(dataset)
         return [sys.executable, *command[1:]]
 
     [outdated] = validate(root, workers=1).by_code("version.outdated")
-    subprocess.run(command_in(outdated), env=env, check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        command_in(outdated), env=env, cwd=root.parent, check=True, capture_output=True, timeout=300
+    )
     converted = validate(root, workers=1)
     assert converted.codebase_version == "v3.0"
     assert converted.valid, [(f.code, f.message) for f in converted.errors]
@@ -183,7 +188,14 @@ def test_the_suggested_commands_convert_a_v21_dataset_and_add_quantiles(dataset)
 
     [no_quantiles] = converted.by_code("stats.no_quantiles")
     # The script writes the stats, then tries to push to the Hub, which fails offline.
-    subprocess.run(command_in(no_quantiles), env=env, check=False, capture_output=True, timeout=300)
+    subprocess.run(
+        command_in(no_quantiles),
+        env=env,
+        cwd=root.parent,
+        check=False,
+        capture_output=True,
+        timeout=300,
+    )
     final = validate(root, workers=1)
     assert final.codes() == set()
     assert final.summary["has_quantiles"] is True

@@ -31,7 +31,7 @@ STATS_NEEDED = {
 
 def dataset_policy_features(info_features: dict[str, dict]) -> dict[str, Any]:
     """lerobot's view of the dataset's features, with a clear error for malformed camera specs."""
-    from lerobot.datasets.utils import dataset_to_policy_features
+    from lerobot.utils.feature_utils import dataset_to_policy_features
 
     from validators.inference.errors import DatasetError
 

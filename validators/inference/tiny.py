@@ -156,7 +156,7 @@ def _save_with_processors(policy, dataset_root: Path, folder: Path) -> Path:
 
 def features_of(dataset_root: Path):
     from lerobot.configs.types import FeatureType
-    from lerobot.datasets.utils import dataset_to_policy_features
+    from lerobot.utils.feature_utils import dataset_to_policy_features
 
     features = dataset_to_policy_features(_dataset_metadata(dataset_root).features)
     inputs = {k: f for k, f in features.items() if f.type is not FeatureType.ACTION}
