@@ -280,6 +280,16 @@ _CATALOGUE = [
         "Very short episodes (fewer frames than typical policy chunk sizes).",
     ),
     Code(
+        "quality.shorter_than_chunk",
+        "info",
+        "Episodes shorter than a policy's action chunk (ACT 100, pi0/SmolVLA 50, Diffusion 16).",
+    ),
+    Code(
+        "quality.idle_frames",
+        "warning",
+        "Episodes that start or end with the arm idle (the same action) over a fifth of their frames.",
+    ),
+    Code(
         "quality.duplicate_episode",
         "warning",
         "Two episodes hold identical data (recorded or copied twice).",

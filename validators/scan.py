@@ -614,8 +614,15 @@ def _scan_file(job: FileJob) -> FileResult:
                     l1[~np.isfinite(l1)] = np.inf  # NaN rows are reported by data.non_finite
                     top = np.maximum.reduceat(l1, bounds)
                     top_at = _run_first(l1 == np.repeat(top, lengths), bounds, pos)
+                    change = ~same & valid  # the row differs from the one before it
+                    first_change = _run_first(change, bounds, pos)
+                    idle_head = np.where(
+                        first_change == BIG, lengths - 1, first_change - bounds - 1
+                    )
                     row.update(
                         {
+                            f"{name}|idle_head": np.maximum(idle_head, 0),
+                            f"{name}|idle_tail": run_len[ends - 1],
                             f"{name}|frozen_run": np.maximum.reduceat(run_len, bounds),
                             f"{name}|zero_diffs": np.add.reduceat(
                                 zero & valid[:, None], bounds, axis=0
@@ -705,6 +712,10 @@ def _merge_runs(runs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             out[key] = np.maximum.reduceat(take(key), group_starts, axis=0)
         elif key.endswith(("|mean", "|m2", "|jump_row")):
             continue
+        elif key.endswith("|idle_head"):
+            out[key] = first(key)
+        elif key.endswith("|idle_tail"):
+            out[key] = last(key)
         elif key.endswith(("|lmean", "|lstd")):
             # lerobot's arithmetic over one episode cannot be redone from parts of it: unknown.
             single = n_runs_in_group == 1

@@ -324,3 +324,28 @@ def test_validate_a_hub_dataset_by_repo_id(dataset, tmp_path):
     assert not any("README.md" in r or "images/" in r for r in fetched)  # only what is needed
     assert any("data/chunk-000/file-000.parquet" in r for r in fetched)
     assert missing.returncode == 2 and "manipulation-lab/nothing-here" in missing.stderr
+
+
+# -- peers' checks -----------------------------------------------------------------------------
+
+
+def test_episodes_shorter_than_a_policy_chunk_are_noted(dataset):
+    report = run(dataset("v30"))  # 3 episodes of 12 frames
+    [finding] = report.by_code("quality.shorter_than_chunk")
+    assert finding.severity == "info" and "ACT" in finding.message and "100" in finding.message
+    assert report.valid
+
+
+def test_idle_frames_at_the_end_of_an_episode(dataset):
+    root = dataset("v30")
+    path = first_data_file(root)
+    table = pq.read_table(path)
+    actions = table.column("action").to_pylist()
+    for i in range(2, 12):  # episode 0: the arm stops after its second frame
+        actions[i] = actions[1]
+    index = table.column_names.index("action")
+    field = table.schema.field(index)
+    pq.write_table(table.set_column(index, field, pa.array(actions, type=field.type)), path)
+    findings = run(root).by_code("quality.idle_frames")
+    assert [f.location["episode"] for f in findings] == [0]
+    assert "10 of 12 frames at the end" in findings[0].message
