@@ -55,6 +55,11 @@ def _ms(value) -> str:
     return "-" if value is None else f"{value:.2f} ms"
 
 
+def _saved_by(saved_with: dict) -> str:
+    version = saved_with.get("lerobot")
+    return f"{version} ({saved_with.get('evidence')})" if version else str(saved_with.get("format"))
+
+
 def render_text(report: InferenceReport) -> str:
     lines = [
         f"Inference check: {report.status.upper()}",
@@ -85,6 +90,8 @@ def render_text(report: InferenceReport) -> str:
             f"{info.get('dtype')}, chunk {info.get('chunk_size')}, executes "
             f"{info.get('n_action_steps')} actions per chunk; processors from "
             f"{report.processors_source}",
+            f"  lerobot  saved by {_saved_by(info.get('saved_with') or {})}; run with "
+            f"{info.get('run_with_lerobot')}",
             f"  load     {report.load_s:.2f} s; first call {_ms(report.first_call_ms)}",
             f"  action   p50 {_ms(report.per_action.p50_ms)}  p95 {_ms(report.per_action.p95_ms)}  "
             f"max {_ms(report.per_action.max_ms)}  ({report.per_action.count} calls)",

@@ -23,6 +23,13 @@ from validators.inference.errors import DatasetError, PolicyLoadError
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 PREPROCESSOR_NAME = "policy_preprocessor.json"
+MODEL_CARD_NAME = "README.md"
+# lerobot < 0.4 kept normalization inside the model: these buffers in the weights say so.
+LEGACY_NORMALIZATION_PREFIXES = (
+    "normalize_inputs.",
+    "normalize_targets.",
+    "unnormalize_outputs.",
+)
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -84,6 +91,7 @@ class LoadedPolicy:
     postprocessor: Any
     source: str  # "local folder" or "hub cache"
     processors_source: str  # "policy folder" or "dataset stats"
+    saved_with: dict[str, Any]  # which lerobot saved it (policy_saved_with)
     warnings: list[str]
 
 
@@ -227,6 +235,16 @@ def load_policy(
     check_policy_requirements(config)
     weights = _weights_file(reference, source)
     weight_keys = _safetensors_keys(weights)
+    saved_with = policy_saved_with(reference, source, weight_keys)
+    if saved_with["format"] == LEGACY_FORMAT:
+        raise PolicyLoadError(
+            f"{reference} was saved by lerobot {saved_with['lerobot'] or '0.3.x or earlier'}, "
+            "which kept normalization inside the model; lerobot "
+            f"{_lerobot_version()} reads it from {PREPROCESSOR_NAME} beside the weights. Convert "
+            "the folder once with `python -m lerobot.processor.migrate_policy_normalization "
+            f"--pretrained-path={reference}` (lerobot {_lerobot_version()}), then check the "
+            "migrated folder"
+        )
     try:
         policy_class = get_policy_class(config.type)
     except Exception as exc:
@@ -257,7 +275,9 @@ def load_policy(
         raise PolicyLoadError(f"cannot load the {config.type} policy: {_first_line(exc)}") from exc
 
     warnings = []
-    missing = sorted(set(policy.state_dict()) - weight_keys)
+    missing = sorted(
+        set(policy.state_dict()) - weight_keys - legacy_normalization_keys(weight_keys)
+    )
     if missing:
         warnings.append(
             f"{len(missing)} weight tensor(s) are missing from {WEIGHTS_NAME} and were left at "
@@ -282,7 +302,58 @@ def load_policy(
         source=source,
         processors_source="policy folder" if has_processors else "dataset stats",
         warnings=warnings,
+        saved_with=saved_with,
     )
+
+
+LEGACY_FORMAT = "lerobot < 0.4 (normalization inside the weights)"
+PROCESSOR_FORMAT = "lerobot >= 0.4 (pre/post-processors beside the weights)"
+_CARD_VERSION = re.compile(r"LeRobot version\s*\|\s*v?(\d+\.\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
+def legacy_normalization_keys(weight_keys: set[str]) -> set[str]:
+    return {k for k in weight_keys if k.startswith(LEGACY_NORMALIZATION_PREFIXES)}
+
+
+def policy_saved_with(reference: str, source: str, weight_keys: set[str]) -> dict[str, Any]:
+    """Which lerobot saved the policy: ``{"lerobot", "format", "evidence"}``.
+
+    lerobot writes its version into the model card (``README.md``, "LeRobot version" row) when
+    a training run saves or pushes a checkpoint; a bare ``save_pretrained`` folder carries no
+    version, and then only the format tells: normalization buffers in the weights (lerobot
+    < 0.4) or processor files beside them (0.4 and later).
+    """
+    version, evidence = None, None
+    card = _policy_file(reference, source, MODEL_CARD_NAME)
+    if card is not None:
+        try:
+            match = _CARD_VERSION.search(card.read_text(errors="replace")[:200_000])
+        except OSError:
+            match = None
+        if match:
+            version, evidence = match.group(1), f"{MODEL_CARD_NAME} (model card)"
+    legacy = bool(legacy_normalization_keys(weight_keys)) and not has_processor_configs(
+        reference, source
+    )
+    if evidence is None:
+        evidence = (
+            "normalization buffers in the weights, no processor files"
+            if legacy
+            else "processor files beside the weights; no version recorded"
+        )
+    return {
+        "lerobot": version,
+        "format": LEGACY_FORMAT if legacy else PROCESSOR_FORMAT,
+        "evidence": evidence,
+    }
+
+
+def _policy_file(reference: str, source: str, name: str) -> Path | None:
+    if source == "local folder":
+        path = Path(reference).expanduser() / name
+        return path if path.is_file() else None
+    cached = _hub_file(reference, name)
+    return Path(cached) if cached else None
 
 
 # Policies built on openpi's PaliGemma need the transformers build patched by openpi.

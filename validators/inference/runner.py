@@ -493,6 +493,9 @@ def check_policy(
         report.processors_source = loaded.processors_source
         report.warnings.extend(loaded.warnings)
         report.policy_info = _policy_summary(loaded.policy, loaded.config)
+        # The release that saved the policy and the one that ran it (also in environment).
+        report.policy_info["saved_with"] = loaded.saved_with
+        report.policy_info["run_with_lerobot"] = report.environment.get("lerobot")
 
         stage = "frames"
         notify("opening the frames", 0.2)
