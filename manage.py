@@ -3,8 +3,9 @@ import os
 import sys
 
 # Commands that sign nothing and serve no request may run without a SECRET_KEY, e.g. computing
-# reuse metrics from a snapshot file on a laptop (growth/REUSE.md).
-OFFLINE_COMMANDS = {"reuse_metrics"}
+# reuse metrics from a snapshot file on a laptop (growth/REUSE.md) or validating a dataset folder
+# on a fresh checkout (README). Listing a command here only lets it start without the secret.
+OFFLINE_COMMANDS = {"reuse_metrics", "validate_dataset", "vla_check"}
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

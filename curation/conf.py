@@ -19,6 +19,10 @@
 - ``S3_DOWNLOADS``              with S3 storage: ``stream`` file downloads through the web process
                                 (default) or redirect to a ``presigned`` URL (``S3_PRESIGNED_EXPIRY_S``)
 - ``HUB_PUSH_ENDPOINT``         where approved versions of labs that ask for it are pushed (default: the Hub)
+- ``VALIDATOR_VIDEO_DECODE``    how deeply validation reads videos: ``sample`` (default: every packet,
+                                 plus the first and last frame of each episode and a few keyframes),
+                                 ``full`` (decode every frame) or ``none`` (packets only)
+- ``VALIDATOR_FULL_DECODE_LABS`` lab slugs (comma-separated) whose uploads are always fully decoded
 """
 
 import os
@@ -124,3 +128,15 @@ def upload_read_timeout_seconds() -> float:
     """How long one read of an upload's body may wait for bytes before the request ends with what
     arrived (the client resumes from the offset it is told)."""
     return float(_setting("UPLOAD_READ_TIMEOUT_SECONDS", 30.0))
+
+
+VIDEO_DECODE_MODES = ("none", "sample", "full")
+
+
+def video_decode_mode(lab_slug: str | None = None) -> str:
+    """The validator's video tier for an upload of ``lab_slug`` (see validators/README.md)."""
+    labs = [s.strip() for s in _setting("VALIDATOR_FULL_DECODE_LABS", []) if s.strip()]
+    if lab_slug and lab_slug in labs:
+        return "full"
+    mode = str(_setting("VALIDATOR_VIDEO_DECODE", "sample")).strip().lower()
+    return mode if mode in VIDEO_DECODE_MODES else "sample"

@@ -1,15 +1,16 @@
-"""Command line: ``python -m validators PATH [--json] [--max-episodes N]``.
+"""Command line: ``python -m validators PATH|REPO_ID [--format text|json|markdown|sarif|junit]
+[--decode none|sample|full] [--max-episodes N] [--repair OUT]``.
 
 Exit status: 0 no error, 1 errors found, 2 PATH cannot be used."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 
 from .core import validate
+from .formats import FORMATS, render
 from .report import Report
 
 SYMBOLS = {"error": "ERROR", "warning": "WARN", "info": "INFO"}
@@ -24,13 +25,41 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("path", help="dataset root (the folder holding meta/ and data/)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument(
+        "path",
+        help="dataset root (the folder holding meta/ and data/), or a Hub repo id (org/name)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout (= --format json)"
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="report format: text (default), json, markdown, sarif (code scanning) or junit (CI)",
+    )
+    parser.add_argument(
+        "--decode",
+        choices=("none", "sample", "full"),
+        default=None,
+        help="video tier: sample (default: every packet of every video, plus the first and last "
+        "frame of each episode and a few keyframes), full (every frame), none (packets only)",
+    )
     parser.add_argument(
         "--max-episodes", type=int, default=None, help="check only the first N episodes"
     )
     parser.add_argument(
-        "--no-decode", action="store_true", help="read video containers without decoding frames"
+        "--no-decode", action="store_true", help="read video packets only (= --decode none)"
+    )
+    parser.add_argument(
+        "--repair",
+        metavar="OUT",
+        default=None,
+        help="write a repaired copy of the dataset to OUT (never in place), validate it, and say "
+        "what changed",
+    )
+    parser.add_argument(
+        "--revision", default=None, help="Hub revision when PATH is a repo id (default: main)"
     )
     parser.add_argument(
         "--workers",
@@ -78,6 +107,12 @@ def render_text(report: Report, path: str) -> str:
     return "\n".join(lines)
 
 
+def _decode(options) -> str:
+    if getattr(options, "decode", None):
+        return options.decode
+    return "none" if getattr(options, "no_decode", False) else "sample"
+
+
 def render_compatibility(compatibility: dict) -> list[str]:
     """Which lerobot releases load the dataset, one line each, with the reasons where not."""
     releases = compatibility.get("releases") or {}
@@ -99,22 +134,44 @@ def render_compatibility(compatibility: dict) -> list[str]:
 
 
 def run(options, out=sys.stdout) -> int:
-    progress = StderrProgress(enabled=not options.json or sys.stderr.isatty())
+    fmt = getattr(options, "format", None) or ("json" if options.json else "text")
+    progress = StderrProgress(enabled=fmt == "text" or sys.stderr.isatty())
+    path = options.path
     try:
+        from .hub import fetch_if_repo_id
+
+        path = fetch_if_repo_id(path, revision=getattr(options, "revision", None))
         report = validate(
-            options.path,
+            path,
             max_episodes=options.max_episodes,
-            decode_video=not options.no_decode,
+            decode_video=_decode(options),
             workers=options.workers,
             progress=progress,
         )
-    except (NotADirectoryError, PermissionError, FileNotFoundError) as error:
+        repair_notes = None
+        if getattr(options, "repair", None):
+            from .repair import repair
+
+            repaired, repair_notes = repair(path, options.repair, report)
+            report = validate(
+                repaired,
+                max_episodes=options.max_episodes,
+                decode_video=_decode(options),
+                workers=options.workers,
+                progress=progress,
+            )
+            path = str(repaired)
+    except (NotADirectoryError, PermissionError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if options.json:
-        out.write(json.dumps(report.to_dict()) + "\n")
+    if fmt == "text":
+        text = render_text(report, str(path))
+        if repair_notes is not None:
+            changes = "\n".join(f"  - {n}" for n in repair_notes) or "  (nothing to repair)"
+            text = f"Repaired copy written to {path}; changes:\n{changes}\n\n" + text
+        out.write(text + "\n")
     else:
-        out.write(render_text(report, options.path) + "\n")
+        out.write(render(report, fmt, str(path), repairs=repair_notes) + "\n")
     return 0 if report.valid else 1
 
 

@@ -130,6 +130,11 @@ _CATALOGUE = [
         "A declared (non-video) feature has no column in a data file.",
     ),
     Code(
+        "parquet.duplicate_column",
+        "warning",
+        "A parquet file has two columns of the same name; the first is read.",
+    ),
+    Code(
         "schema.undeclared_column",
         "warning",
         "A data file has a column that info.json does not declare.",
@@ -250,7 +255,12 @@ _CATALOGUE = [
     Code(
         "stats.mismatch",
         "error",
-        "Stored statistics differ from those recomputed from the data beyond lerobot's tolerance.",
+        "Stored statistics differ from the data by more than lerobot's own float32 arithmetic could.",
+    ),
+    Code(
+        "stats.quantiles_invalid",
+        "warning",
+        "Stored quantiles are out of order (q01 > q10 ...) or outside [min, max].",
     ),
     Code(
         "stats.no_quantiles",
@@ -270,6 +280,16 @@ _CATALOGUE = [
         "Very short episodes (fewer frames than typical policy chunk sizes).",
     ),
     Code(
+        "quality.shorter_than_chunk",
+        "info",
+        "Episodes shorter than a policy's action chunk (ACT 100, pi0/SmolVLA 50, Diffusion 16).",
+    ),
+    Code(
+        "quality.idle_frames",
+        "warning",
+        "Episodes that start or end with the arm idle (the same action) over a fifth of their frames.",
+    ),
+    Code(
         "quality.duplicate_episode",
         "warning",
         "Two episodes hold identical data (recorded or copied twice).",
@@ -278,6 +298,66 @@ _CATALOGUE = [
         "quality.constant_feature",
         "warning",
         "A numeric feature dimension never changes over the whole dataset.",
+    ),
+    # Known lerobot bugs that recordings made with older releases carry (the code names the
+    # issue; validators/README.md says which release fixed it)
+    Code(
+        "lerobot_bug.4109",
+        "error",
+        "An episode's video segment is longer than its frames: a discarded re-recorded take was "
+        "encoded into it (lerobot #4109, 0.4.3 to 0.6.0; fixed in 0.6.1).",
+    ),
+    Code(
+        "lerobot_bug.2627",
+        "error",
+        "Episode timestamps point past the end of the mp4 after a merge (lerobot #2627; fixed in "
+        "lerobot 0.6.1).",
+    ),
+    Code(
+        "lerobot_bug.2264",
+        "error",
+        "Episode chunk/file indices point at files that do not exist while unreferenced files do: "
+        "a merge misaligned them (lerobot #2264, fixed in 0.6.1).",
+    ),
+    Code(
+        "lerobot_bug.2495",
+        "error",
+        "A parquet file has no footer: recording crashed before finalize() (lerobot #2495/#3522, "
+        "fixed in 0.6.1).",
+    ),
+    Code(
+        "lerobot_bug.3786",
+        "error",
+        "A visual feature has names=None or no image stats, as the v2.1 to v3.0 converter wrote "
+        "them (lerobot #3786, fixed in 0.6.1).",
+    ),
+    Code(
+        "lerobot_bug.3280",
+        "warning",
+        "A dimension has zero variance (std 0 or min == max): mean/std or min/max normalization "
+        "divides by zero and gives NaN (lerobot #3280).",
+    ),
+    # Shape of the content
+    Code(
+        "data.training_dump",
+        "error",
+        "The data parquet holds training items (*_is_pad columns, a string task column), not "
+        "recorded frames.",
+    ),
+    Code(
+        "features.no_policy_streams",
+        "warning",
+        "No observation.state and no action feature: no lerobot policy trains on the dataset as it is.",
+    ),
+    Code(
+        "info.nonstandard_path",
+        "warning",
+        "data_path or video_path differs from lerobot's template for this version.",
+    ),
+    Code(
+        "stats.incomplete",
+        "warning",
+        "stats.json lacks the default features (timestamp, frame_index, ...) that lerobot writes.",
     ),
     # Report bookkeeping
     Code(

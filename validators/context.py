@@ -51,14 +51,14 @@ class Context:
         root: Path,
         *,
         max_episodes: int | None,
-        decode_video: bool,
+        decode_video: str,
         workers: int,
         name: str | None = None,
     ):
         self.root = root
         self.name = name or Path(root).name or "dataset"  # the user's name for their copy
         self.max_episodes = max_episodes
-        self.decode_video = decode_video
+        self.decode_video = decode_video  # "none", "sample" or "full"
         self.workers = workers
         self.findings: list[Finding] = []
         self._count: Counter[str] = Counter()

@@ -33,6 +33,19 @@ Progress = Callable[[str, int, int], None]
 logger = logging.getLogger(__name__)
 
 
+DECODE_MODES = ("none", "sample", "full")
+
+
+def decode_mode(value: bool | str | None) -> str:
+    if value is True or value is None:
+        return "sample"
+    if value is False:
+        return "none"
+    if value not in DECODE_MODES:
+        raise ValueError(f"decode_video must be one of {DECODE_MODES}, not {value!r}")
+    return value
+
+
 def _no_progress(step: str, done: int, total: int) -> None:
     return None
 
@@ -41,7 +54,7 @@ def validate(
     path,
     *,
     max_episodes: int | None = None,
-    decode_video: bool = True,
+    decode_video: bool | str = "sample",
     workers: int | None = None,
     progress: Progress | None = None,
     name: str | None = None,
@@ -49,7 +62,9 @@ def validate(
     """Validate the LeRobot dataset at ``path`` and return a Report of every finding.
 
     ``max_episodes`` checks only the first N episodes (and the files that hold them);
-    ``decode_video=False`` reads video containers without decoding frames; ``workers`` is the
+    ``decode_video`` is the video tier: ``"sample"`` (default, and ``True``) reads every packet
+    of every video and decodes each episode's first and last frame plus a few keyframes,
+    ``"full"`` decodes every frame, ``"none"`` (or ``False``) reads packets only; ``workers`` is the
     number of processes that read data files and probe videos (default: all cores);
     ``progress(step, done, total)`` is called as work advances. ``name`` is what the user calls
     the dataset (default: the folder's name): fix-it commands name the user's copy by it, never
@@ -64,7 +79,7 @@ def validate(
     ctx = Context(
         root,
         max_episodes=max_episodes,
-        decode_video=decode_video,
+        decode_video=decode_mode(decode_video),
         workers=max(1, workers or os.cpu_count() or 1),
         name=name,
     )

@@ -156,8 +156,13 @@ def report_file_findings(ctx: Context, scan: DataScan) -> None:
     """File-level findings, grouped so that the same problem in 500 files is one finding."""
     grouped: dict[tuple, list[tuple[str, str, dict]]] = defaultdict(list)
     for result in scan.results:
+        # A file can have several problems of one code for one feature (its dtype and its
+        # shape): each is its own group, or the second would be hidden behind the first.
+        seen: dict[tuple, int] = defaultdict(int)
         for code, message, where in result.findings:
-            grouped[(code, where.get("feature"))].append((result.rel, message, where))
+            key = (code, where.get("feature"))
+            grouped[(*key, seen[key])].append((result.rel, message, where))
+            seen[key] += 1
         if result.interleaved:
             ctx.add(
                 "episode_index.mismatch",
@@ -165,7 +170,7 @@ def report_file_findings(ctx: Context, scan: DataScan) -> None:
                 "episode's frames to be contiguous and in order. Sort by episode_index, frame_index.",
                 file=result.rel,
             )
-    for (code, feature), items in grouped.items():
+    for (code, feature, _), items in grouped.items():
         rel, message, _ = items[0]
         if len(items) > 1:
             message += f" The same holds for {len(items) - 1} other data file(s)."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -11,7 +12,7 @@ import pyarrow.parquet as pq
 from . import path_templates
 from .context import Context, EpisodeMeta
 from .jsonio import JsonRefused, loads
-from .parquet_io import open_parquet
+from .parquet_io import first_of_each, open_parquet, report_duplicates
 from .scan import to_numpy
 
 V3_VIDEO_COLUMNS = ("chunk_index", "file_index", "from_timestamp", "to_timestamp")
@@ -48,6 +49,32 @@ def read_jsonl(ctx: Context, rel: str) -> list[dict] | None:
     return rows
 
 
+V3_DATA_FILE = re.compile(r"^data/chunk-\d+/file-\d+\.parquet$")
+V3_EPISODES_FILE = re.compile(r"^meta/episodes/chunk-\d+/file-\d+\.parquet$")
+
+
+def episode_files(ctx: Context) -> list[str]:
+    """The v3 episode metadata files lerobot reads; other parquet files under meta/episodes/
+    (stray copies) are reported by layout.check_unexpected and not read."""
+    return sorted(r for r in ctx.files if V3_EPISODES_FILE.match(r))
+
+
+def read_table(ctx: Context, rel: str, parquet, columns=None):
+    """The file's table (first column of each name), or None after a file.corrupt finding when
+    its pages do not decode (a footer can be intact over damaged data)."""
+    try:
+        return first_of_each(parquet.read(columns=columns))
+    except (OSError, pa.ArrowException, ValueError, MemoryError) as error:
+        text = str(error)
+        ctx.add(
+            "file.corrupt",
+            f"{rel} has a readable footer but its data cannot be decoded "
+            f"({type(error).__name__}: {text[:200]}); re-upload or re-create the file.",
+            file=rel,
+        )
+        return None
+
+
 # -- tasks ------------------------------------------------------------------------------------
 
 
@@ -64,7 +91,10 @@ def load_tasks(ctx: Context) -> None:
         parquet = open_parquet(ctx, rel)
         if parquet is None:
             return
-        table = parquet.read()
+        report_duplicates(ctx, rel, parquet.schema_arrow, code="parquet.duplicate_column")
+        table = read_table(ctx, rel, parquet)
+        if table is None:
+            return
         names = table.column_names
         text_column = (
             "task"
@@ -144,9 +174,7 @@ def load_episodes(ctx: Context) -> None:
 
 
 def _load_v3(ctx: Context) -> None:
-    files = sorted(
-        r for r in ctx.files if r.startswith("meta/episodes/") and r.endswith(".parquet")
-    )
+    files = episode_files(ctx)
     if not files:
         ctx.add(
             "episodes.missing",
@@ -161,6 +189,7 @@ def _load_v3(ctx: Context) -> None:
         parquet = open_parquet(ctx, rel)
         if parquet is None:
             continue
+        report_duplicates(ctx, rel, parquet.schema_arrow, code="parquet.duplicate_column")
         names = set(parquet.schema_arrow.names)
         required = {"episode_index", "length"}
         if not required <= names:
@@ -168,8 +197,10 @@ def _load_v3(ctx: Context) -> None:
                 "episodes.invalid", f"{rel} lacks column(s) {sorted(required - names)}.", file=rel
             )
             continue
-        wanted = [c for c in names if not c.startswith("stats/")]
-        table = parquet.read(columns=wanted)
+        wanted = sorted(c for c in names if not c.startswith("stats/"))
+        table = read_table(ctx, rel, parquet, columns=wanted)
+        if table is None:
+            continue
         n = table.num_rows
 
         def col(name, table=table, n=n):
@@ -316,15 +347,14 @@ def read_episode_stats_v3(ctx: Context) -> dict[tuple[str, str], tuple[np.ndarra
     """Per-episode stats stored in v3 meta/episodes (stats/<feature>/<stat> columns), as
     (feature, stat) -> (episode indices, one row of values per episode)."""
     parts: dict[tuple[str, str], list] = {}
-    for rel in sorted(
-        r for r in ctx.files if r.startswith("meta/episodes/") and r.endswith(".parquet")
-    ):
+    for rel in episode_files(ctx):
         try:
             parquet = pq.ParquetFile(ctx.root / rel)
             columns = [c for c in parquet.schema_arrow.names if c.startswith("stats/")]
             if not columns or "episode_index" not in parquet.schema_arrow.names:
                 continue
-            table = parquet.read(columns=["episode_index", *columns])
+            columns = sorted(set(columns))
+            table = first_of_each(parquet.read(columns=["episode_index", *columns]))
         except (OSError, pa.ArrowException):
             continue  # already reported by load_episodes
         episodes = table.column("episode_index").combine_chunks()
@@ -474,7 +504,18 @@ def check_data_files_resolve(ctx: Context, scan) -> None:
         if rel not in ctx.files:
             missing.append((ep, rel))
     data_files = {r for r in ctx.files if r.startswith("data/") and r.endswith(".parquet")}
-    if missing and not (expected & data_files) and data_files:
+    orphans = sorted(data_files - expected)
+    # Indices that point at no file while files of the very same naming exist that nothing
+    # points at: a merge misaligned the indices (not a wrong template).
+    misaligned = (
+        missing
+        and ctx.is_v3
+        and orphans
+        and ctx.selected_episodes is None
+        and all(V3_DATA_FILE.match(r) for r in orphans)
+        and all(V3_DATA_FILE.match(rel) for _, rel in missing)
+    )
+    if missing and not (expected & data_files) and data_files and not misaligned:
         ctx.add(
             "info.path_template",
             f"data_path {template!r} resolves to none of the {len(data_files)} data files (e.g. it gives "
@@ -482,15 +523,35 @@ def check_data_files_resolve(ctx: Context, scan) -> None:
             file="meta/info.json",
         )
         return
-    for ep, rel in missing:
+    if misaligned:
+        missing_files = sorted({rel for _, rel in missing})
+        ctx.add(
+            "lerobot_bug.2264",
+            f"{len(missing)} episode(s) point at data file(s) that do not exist "
+            f"({', '.join(missing_files[:5])}) while {len(orphans)} data file(s) no episode points "
+            f"at exist ({', '.join(orphans[:5])}): the chunk/file indices were misaligned by a "
+            "merge (lerobot #2264, fixed in 0.6.1). Re-merge the sources with a current lerobot, "
+            "or rewrite data/chunk_index and data/file_index from the files' episode_index.",
+            file=missing_files[0],
+            episode=min(ep for ep, _ in missing),
+        )
+        return
+    if missing:
+        missing_files = sorted({rel for _, rel in missing})
+        episodes = sorted(ep for ep, _ in missing)
         ctx.add(
             "file.missing",
-            f"The data file of episode {ep} ({rel}) is missing.",
-            file=rel,
-            episode=ep,
+            f"{len(missing_files)} of the {len(expected)} data file(s) that {meta.source} points "
+            f"to are missing ({', '.join(missing_files[:10])}"
+            + (f" and {len(missing_files) - 10} more" if len(missing_files) > 10 else "")
+            + f"), holding {len(episodes)} episode(s) (first: {episodes[:10]}). lerobot cannot "
+            "load these frames: upload the data/ folder completely (with `hf upload` or "
+            "`git lfs push --all`), or remove these episodes from the metadata.",
+            file=missing_files[0],
+            episode=episodes[0],
         )
     if ctx.selected_episodes is None:
-        for rel in sorted(data_files - expected):
+        for rel in orphans:
             ctx.add(
                 "file.unexpected",
                 f"{rel} is not referenced by any episode (orphan data file).",

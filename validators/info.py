@@ -113,7 +113,54 @@ def check_info(ctx: Context) -> None:
         )
 
     check_templates(ctx, layout)
+    check_standard_paths(ctx, layout)
     check_features(ctx)
+    check_policy_streams(ctx)
+
+
+STANDARD_PATHS = {
+    "v3": {
+        "data_path": "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet",
+        "video_path": "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4",
+    },
+    "v2": {
+        "data_path": "data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet",
+        "video_path": "videos/chunk-{episode_chunk:03d}/{video_key}/episode_{episode_index:06d}.mp4",
+    },
+}
+
+
+def check_standard_paths(ctx: Context, layout: str) -> None:
+    """Templates lerobot would not write: tools that hard-code the standard layout (the Hub
+    viewer, converters, other validators) miss the files."""
+    for key, standard in STANDARD_PATHS[layout].items():
+        template = ctx.info.get(key)
+        if isinstance(template, str) and template != standard:
+            ctx.add(
+                "info.nonstandard_path",
+                f"{key} is {template!r}; lerobot writes {standard!r} for a {layout} dataset. "
+                "lerobot itself follows the template, but tools that assume the standard layout "
+                f"(converters, the dataset viewer) will not find the files. Use the standard {key} "
+                "and move the files accordingly.",
+                file=INFO,
+                feature=key,
+            )
+
+
+def check_policy_streams(ctx: Context) -> None:
+    features = ctx.info.get("features")
+    if not isinstance(features, dict) or not features:
+        return
+    missing = [k for k in ("observation.state", "action") if k not in features]
+    if missing:
+        ctx.add(
+            "features.no_policy_streams",
+            f"No {' and no '.join(repr(k) for k in missing)} feature: lerobot's policies read "
+            "the robot state from 'observation.state' and predict 'action', so none trains on "
+            "this dataset as it is. Rename the features that hold them (e.g. with "
+            "lerobot-edit-dataset) or add them.",
+            file=INFO,
+        )
 
 
 def check_templates(ctx: Context, layout: str) -> None:
@@ -223,6 +270,15 @@ def check_features(ctx: Context) -> None:
                 severity="warning",
                 **where,
             )
+        if spec.get("info") is not None and not isinstance(spec.get("info"), dict):
+            ctx.add(
+                "info.feature_invalid",
+                f"Feature {name!r} has info {spec['info']!r:.80}; lerobot writes an object "
+                '({"video.height": ..., "video.codec": ...}) and reads its keys. Write an object '
+                "or drop the field.",
+                severity="warning",
+                **where,
+            )
         if ok:
             valid[name] = spec
         if dtype in ("image", "video") and ok:
@@ -281,7 +337,15 @@ def check_camera(ctx: Context, name: str, spec: dict) -> None:
         return
     names = _names_list(spec.get("names"))
     lowered = tuple(str(n).lower() for n in names) if isinstance(names, list) else None
-    if lowered is None:
+    if names is None:
+        ctx.add(
+            "lerobot_bug.3786",
+            f"Camera {name!r} has names = null, as lerobot's v2.1→v3.0 converter wrote visual "
+            "features (#3786): building policy features raises TypeError. Set names to "
+            '["height", "width", "channels"] (for an HWC shape).',
+            **where,
+        )
+    elif lowered is None:
         ctx.add(
             "info.camera_convention",
             f'Camera {name!r} has no names list; write ["height", "width", "channels"] '

@@ -189,12 +189,29 @@ def detect_layout(ctx: Context) -> None:
     )
     if v3 and v2:
         ctx.layout = "mixed"
+        # Name files that are really there (not the layout's usual names).
+        v3_files = sorted(
+            r
+            for r in files
+            if V3_DATA.match(r)
+            or V3_VIDEO.match(r)
+            or r.startswith("meta/episodes/")
+            or r == "meta/tasks.parquet"
+        )
+        v2_files = sorted(
+            r
+            for r in files
+            if V2_DATA.match(r)
+            or V2_VIDEO.match(r)
+            or r in ("meta/episodes.jsonl", "meta/tasks.jsonl", "meta/episodes_stats.jsonl")
+        )
         ctx.add(
             "layout.mixed",
-            f"The dataset mixes the v3 layout ({v3} files such as data/chunk-000/file-000.parquet, "
-            f"meta/episodes/) and the v2 layout ({v2} files such as episode_000000.parquet, "
-            "meta/episodes.jsonl). Keep one: an interrupted conversion or two uploads in one folder "
-            "leave both (lerobot then reads the wrong files, #1875).",
+            f"The dataset mixes the v3 layout ({v3} files such as {', '.join(v3_files[:2])}) "
+            f"and the v2 layout ({v2} files such as {', '.join(v2_files[:2])}). Keep one: an "
+            "interrupted conversion or two uploads in one folder leave both (lerobot then reads "
+            "the wrong files, #1875).",
+            file=v2_files[0],
         )
     elif v3:
         ctx.layout = "v3"
@@ -249,7 +266,7 @@ def check_outdated(ctx: Context) -> None:
 def is_expected_file(ctx: Context, rel: str) -> bool:
     if rel in KNOWN_META or ALLOWED_EXTRA.match(rel):
         return True
-    if rel.startswith("meta/episodes/") and rel.endswith(".parquet"):
+    if re.match(r"^meta/episodes/chunk-\d+/file-\d+\.parquet$", rel):
         return True
     if rel.startswith("data/") and rel.endswith(".parquet"):
         return True
@@ -268,6 +285,17 @@ def check_unexpected(ctx: Context) -> None:
             file="images/",
         )
     for rel in others:
+        if rel.startswith(("meta/episodes/", "data/")) and rel.endswith(".parquet"):
+            ctx.add(
+                "file.unexpected",
+                f"{rel} is a stray parquet file: lerobot loads every parquet file under "
+                f"{rel.split('/')[0] + '/' + rel.split('/')[1] if rel.startswith('meta') else 'data'}/ "
+                "(a glob), so its rows are read as extra episodes or frames. The layout names "
+                "files chunk-NNN/file-NNN.parquet; remove or rename it.",
+                severity="error",
+                file=rel,
+            )
+            continue
         ctx.add(
             "file.unexpected",
             f"{rel} is not part of the LeRobot layout; remove it (or move it out of the dataset).",

@@ -28,8 +28,9 @@ def diagnose_parquet(path: Path) -> str:
         return "is not a parquet file (no PAR1 magic at the start)"
     if tail != MAGIC:
         return (
-            "is truncated: the parquet footer is missing, which happens when a recording stops "
-            "before dataset.finalize() (or an upload is cut). Re-record, or re-upload the full file"
+            "is truncated: the parquet footer is missing, which happens when a recording crashes "
+            "or stops before dataset.finalize() (lerobot #2495/#3522), or an upload is cut. "
+            "Re-upload the full file; a recording cut short must be re-recorded"
         )
     return "has a corrupt parquet footer or metadata"
 
@@ -47,5 +48,53 @@ def open_parquet(ctx, rel: str) -> pq.ParquetFile | None:
         reason = diagnose_parquet(path)
         if "Git-LFS" in reason:
             return None  # file.lfs_pointer already says it
-        ctx.add("file.corrupt", f"{rel} {reason} ({type(error).__name__}).", file=rel)
+        ctx.add(
+            "lerobot_bug.2495" if footerless(reason) else "file.corrupt",
+            f"{rel} {reason} ({type(error).__name__}).",
+            file=rel,
+        )
         return None
+
+
+def footerless(reason: str) -> bool:
+    """Whether diagnose_parquet found the footer missing: a recording that crashed before
+    finalize() (lerobot_bug.2495), not any other damage (file.corrupt)."""
+    return "footer is missing" in reason
+
+
+def duplicate_names(schema: pa.Schema) -> list[str]:
+    """Column names that appear more than once (real v3.0 episode files have shipped with
+    ``videos/<key>/chunk_index`` twice); pyarrow then refuses to look the name up."""
+    seen, dups = set(), []
+    for name in schema.names:
+        if name in seen and name not in dups:
+            dups.append(name)
+        seen.add(name)
+    return dups
+
+
+def first_of_each(data):
+    """The table, batch or schema with only the first column of each name, so that lookups by
+    name work; the duplicates are reported by the caller."""
+    names = data.names if isinstance(data, pa.Schema) else data.schema.names
+    first: dict[str, int] = {}
+    for i, name in enumerate(names):
+        first.setdefault(name, i)
+    if len(first) == len(names):
+        return data
+    keep = sorted(first.values())
+    if isinstance(data, pa.Schema):
+        return pa.schema([data.field(i) for i in keep], metadata=data.metadata)
+    return data.select(keep)
+
+
+def report_duplicates(ctx, rel: str, schema: pa.Schema, *, code: str) -> None:
+    dups = duplicate_names(schema)
+    if dups:
+        ctx.add(
+            code,
+            f"{rel} has column(s) {dups[:6]} more than once; the first of each was read. "
+            "Rewrite the file with one column per name (pandas/pyarrow readers refuse or pick "
+            "one at random).",
+            file=rel,
+        )

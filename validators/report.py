@@ -43,6 +43,11 @@ def empty_summary() -> dict[str, Any]:
         "total_bytes": 0,
         "has_stats": False,
         "has_quantiles": False,
+        # What the video check did: "packets" (every packet read, nothing decoded),
+        # "packets+sample" (plus each episode's first/last frame and some keyframes) or "full".
+        "video_check": None,
+        "videos_probed": 0,  # videos whose packets were all read
+        "frames_decoded": 0,
     }
 
 

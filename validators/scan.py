@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .context import DEFAULT_FEATURES, NON_NUMERIC_DTYPES, TIMESTAMP_TOLERANCE_S
-from .parquet_io import diagnose_parquet
+from .parquet_io import diagnose_parquet, duplicate_names, first_of_each, footerless
 
 BATCH_ROWS = 256 * 1024
 BIG = np.iinfo(np.int64).max
@@ -197,16 +197,40 @@ def check_schema(job: FileJob, schema: pa.Schema, result: FileResult) -> dict[st
         elif shape == [1] and dims in ([1], [None]):
             pass  # a scalar stored as a one-element list: lerobot reads it
         else:
+            declared_count = int(np.prod(shape)) if shape else 1
+            stored = (
+                f" Each row holds {int(np.prod(dims))} value(s), the declared shape {shape} has "
+                f"{declared_count}."
+                if dims and None not in dims
+                else ""
+            )
             result.findings.append(
                 (
                     "schema.mismatch",
-                    f"{job.rel}: column {name!r} is {arrow_type}, which does not match the declared shape {shape}.",
+                    f"{job.rel}: column {name!r} is {arrow_type}, which does not match the declared "
+                    f"shape {shape}.{stored} Declare the shape the data has, or fix the data.",
                     where,
                 )
             )
             continue
         to_read[name] = int(np.prod(shape)) if shape else 1
     declared = set(job.features)
+    pads = [n for n in schema.names if n.endswith("_is_pad")]
+    task_text = "task" in schema.names and "task" not in declared
+    if pads or task_text:
+        result.findings.append(
+            (
+                "data.training_dump",
+                f"{job.rel} looks like a dump of training items, not recorded frames: "
+                + ", ".join(
+                    ([f"padding masks {pads[:3]}"] if pads else [])
+                    + (["a 'task' text column"] if task_text else [])
+                )
+                + ". lerobot builds these when it loads a dataset (delta timestamps, task text); "
+                "save the frames with LeRobotDataset.add_frame/save_episode instead.",
+                {},
+            )
+        )
     for name in schema.names:
         if name not in declared and name != "__index_level_0__":
             result.findings.append(
@@ -302,17 +326,48 @@ def _matrix(
                 )
                 return None
         values = values.flatten()
-    flat = to_numpy(values).astype(np.float64, copy=False)
+    flat = to_numpy(values)
     if flat.size != len(column) * width:
         result.findings.append(
             (
                 "schema.mismatch",
-                f"{rel}: {name!r} holds {flat.size // max(1, len(column))} values per row, declared {width}.",
+                f"{rel}: rows of {name!r} hold {flat.size // max(1, len(column))} value(s) each, "
+                f"but its declared shape has {width} element(s); lerobot reshapes every frame to "
+                "the declared shape and fails. Declare the shape the data has, or fix the data.",
                 {"feature": name},
             )
         )
         return None
     return flat.reshape(len(column), width)
+
+
+def lerobot_episode_stats(
+    native: np.ndarray, bounds: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per run, the mean and std that lerobot's ``compute_episode_stats`` writes for these rows.
+
+    lerobot (0.4 to 0.6) promotes the values to at least float32, takes ``np.mean`` of the values
+    and of their squares over the episode (one batch, sequential float32 sums), and the std as
+    ``sqrt(max(0, mean_of_squares - mean**2))``: cancellation in float32 makes that std differ
+    from the exact one (a constant joint at 100 degrees gets a std of a few thousandths). The
+    stats check accepts a stored value that matches either this or the exact statistics, so a
+    value lerobot itself wrote is never an error. Episodes of one row use ``np.std``, as lerobot
+    does.
+    """
+    calc = native.astype(np.result_type(native.dtype, np.float32), copy=False)
+    width = calc.shape[1]
+    means = np.empty((len(bounds), width), dtype=np.float64)
+    stds = np.empty((len(bounds), width), dtype=np.float64)
+    for i, (a, b) in enumerate(zip(bounds.tolist(), ends.tolist(), strict=True)):
+        segment = calc[a:b]
+        mean = np.mean(segment, axis=0)
+        if b - a < 2:
+            std = np.std(segment, axis=0)
+        else:
+            variance = np.mean(segment**2, axis=0) - mean**2
+            std = np.sqrt(np.maximum(0, variance))
+        means[i], stds[i] = mean, std
+    return means, stds
 
 
 def _ints(batch: pa.RecordBatch, name: str) -> np.ndarray | None:
@@ -361,9 +416,24 @@ def _scan_file(job: FileJob) -> FileResult:
         reason = diagnose_parquet(path)
         if "Git-LFS" not in reason:
             result.findings.append(
-                ("file.corrupt", f"{job.rel} {reason} ({type(error).__name__}).", {})
+                (
+                    "lerobot_bug.2495" if footerless(reason) else "file.corrupt",
+                    f"{job.rel} {reason} ({type(error).__name__}).",
+                    {},
+                )
             )
         return result
+    dups = duplicate_names(schema)
+    if dups:
+        result.findings.append(
+            (
+                "parquet.duplicate_column",
+                f"{job.rel} has column(s) {dups[:6]} more than once; the first of each was read. "
+                "Rewrite the file with one column per name.",
+                {},
+            )
+        )
+        schema = first_of_each(schema)
     numeric = check_schema(job, schema, result)
     result.feature_dims = dict(numeric)
     # Index columns are read as numbers: one that holds strings (or anything else) is reported by
@@ -397,6 +467,7 @@ def _scan_file(job: FileJob) -> FileResult:
         for batch in parquet.iter_batches(
             batch_size=batch_rows, columns=columns, use_threads=False
         ):
+            batch = first_of_each(batch)
             n = batch.num_rows
             if n == 0:
                 continue
@@ -498,9 +569,10 @@ def _scan_file(job: FileJob) -> FileResult:
                 "idx": idx[-1] if idx is not None else None,
             }
             for name, width in numeric.items():
-                matrix = _matrix(batch.column(name), width, name, result, job.rel)
-                if matrix is None:
+                native = _matrix(batch.column(name), width, name, result, job.rel)
+                if native is None:
                     continue
+                matrix = native.astype(np.float64, copy=False)
                 if str(job.features[name].get("dtype", "")).startswith(("int", "uint", "bool")):
                     nonfinite = np.zeros(len(bounds), dtype=np.int64)  # integers are finite
                 else:
@@ -517,6 +589,8 @@ def _scan_file(job: FileJob) -> FileResult:
                         f"{name}|max": np.maximum.reduceat(matrix, bounds, axis=0),
                     }
                 )
+                lmean, lstd = lerobot_episode_stats(native, bounds, ends)
+                row.update({f"{name}|lmean": lmean, f"{name}|lstd": lstd})
                 if name in quality:
                     prev_row = carry.get(name) if carry else None
                     first = prev_row if prev_row is not None else matrix[0]
@@ -540,8 +614,15 @@ def _scan_file(job: FileJob) -> FileResult:
                     l1[~np.isfinite(l1)] = np.inf  # NaN rows are reported by data.non_finite
                     top = np.maximum.reduceat(l1, bounds)
                     top_at = _run_first(l1 == np.repeat(top, lengths), bounds, pos)
+                    change = ~same & valid  # the row differs from the one before it
+                    first_change = _run_first(change, bounds, pos)
+                    idle_head = np.where(
+                        first_change == BIG, lengths - 1, first_change - bounds - 1
+                    )
                     row.update(
                         {
+                            f"{name}|idle_head": np.maximum(idle_head, 0),
+                            f"{name}|idle_tail": run_len[ends - 1],
                             f"{name}|frozen_run": np.maximum.reduceat(run_len, bounds),
                             f"{name}|zero_diffs": np.add.reduceat(
                                 zero & valid[:, None], bounds, axis=0
@@ -629,8 +710,17 @@ def _merge_runs(runs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             ("|max", "|frozen_run")
         ):
             out[key] = np.maximum.reduceat(take(key), group_starts, axis=0)
-        elif key.endswith("|mean") or key.endswith("|m2") or key.endswith("|jump_row"):
+        elif key.endswith(("|mean", "|m2", "|jump_row")):
             continue
+        elif key.endswith("|idle_head"):
+            out[key] = first(key)
+        elif key.endswith("|idle_tail"):
+            out[key] = last(key)
+        elif key.endswith(("|lmean", "|lstd")):
+            # lerobot's arithmetic over one episode cannot be redone from parts of it: unknown.
+            single = n_runs_in_group == 1
+            values = first(key)
+            out[key] = np.where(single[:, None], values, np.nan)
         else:
             out[key] = total(key)
     # Chan's parallel combination of means and M2, feature by feature.

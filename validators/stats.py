@@ -1,5 +1,6 @@
-"""Statistics: present, shaped right, with quantiles, and equal to statistics recomputed from the
-data (lerobot's own tolerances: rtol 5e-6 / atol 6e-5 for numbers, 1e-2 for images and video)."""
+"""Statistics: present, shaped right, with sound quantiles, and equal to statistics recomputed from
+the data within the error of lerobot's own arithmetic (float32 mean of squares, aggregation over
+episodes; see scan.lerobot_episode_stats and lerobot_aggregate), 1e-2 for images and video."""
 
 from __future__ import annotations
 
@@ -55,6 +56,15 @@ def check_stats(ctx: Context, scan) -> None:
                     file="meta/episodes_stats.jsonl",
                 )
             episode_stats = episode_stats_from_rows(valid_rows) or None
+    if ctx.version == "v2.1" and not ctx.is_v3 and not has_episode_stats and stats is not None:
+        ctx.add(
+            "file.missing",
+            "meta/episodes_stats.jsonl is missing: a v2.1 dataset keeps per-episode statistics "
+            "there (lerobot 0.3.x loads them and its v2.1→v3.0 converter needs them; meta/stats.json "
+            "alone is the v2.0 layout). Recompute them with lerobot 0.3.3 "
+            "(convert_dataset_v20_to_v21 writes them) or convert from v2.0.",
+            file="meta/episodes_stats.jsonl",
+        )
     has_stats = stats is not None or has_episode_stats
     ctx.summary["has_stats"] = has_stats
     if not has_stats:
@@ -91,11 +101,31 @@ def check_stats(ctx: Context, scan) -> None:
             for f in numeric_features(ctx.features)
             if f not in stats and f not in DEFAULT_FEATURES
         ]
-        missing += [
+        cameras_without = [
             f
             for f in ctx.features
             if ctx.features[f].get("dtype") in ("image", "video") and f not in stats
         ]
+        if cameras_without:
+            ctx.add(
+                "lerobot_bug.3786",
+                f"{STATS} has no image statistics for camera(s) {cameras_without[:6]}, as "
+                "lerobot's v2.1→v3.0 converter left them (#3786): policies normalize camera "
+                "inputs with them and fail. Recompute the stats (lerobot-edit-dataset "
+                "--operation.type recompute_stats).",
+                file=STATS,
+                feature=cameras_without[0],
+            )
+        lacking_defaults = [f for f in DEFAULT_FEATURES if f in ctx.features and f not in stats]
+        if lacking_defaults:
+            ctx.add(
+                "stats.incomplete",
+                f"{STATS} lacks the default feature(s) {lacking_defaults}, which lerobot writes "
+                "for every dataset: another tool wrote these stats (lerobot's merge and "
+                "aggregate expect the same keys in every dataset). Recompute them with lerobot.",
+                file=STATS,
+            )
+        _check_zero_variance(ctx, stats)
         if missing:
             ctx.add(
                 "stats.invalid",
@@ -112,6 +142,34 @@ def check_stats(ctx: Context, scan) -> None:
     if episode_stats:
         source = "meta/episodes/" if ctx.is_v3 else "meta/episodes_stats.jsonl"
         _compare_episodes(ctx, episode_stats, scan, source)
+
+
+def _check_zero_variance(ctx: Context, stats: dict) -> None:
+    for name, values in stats.items():
+        spec = ctx.features.get(name)
+        if not isinstance(values, dict) or spec is None or name in DEFAULT_FEATURES:
+            continue
+        if spec.get("dtype") in ("image", "video", "string"):
+            continue
+        std, low, high = (_flat(values.get(k)) for k in ("std", "min", "max"))
+        dims = set()
+        if std is not None:
+            dims.update(np.flatnonzero(std == 0).tolist())
+        if low is not None and high is not None and low.shape == high.shape:
+            dims.update(np.flatnonzero(low == high).tolist())
+        if dims:
+            names = spec.get("names")
+            labels = [
+                names[d] if isinstance(names, list) and d < len(names) else d for d in sorted(dims)
+            ]
+            ctx.add(
+                "lerobot_bug.3280",
+                f"{STATS}: {name} has zero variance in dimension(s) {labels[:8]} (std 0 or "
+                "min == max): MEAN_STD or MIN_MAX normalization divides by zero there and "
+                "training gets NaN (lerobot #3280). Drop the dimension, or record it moving.",
+                file=STATS,
+                feature=name,
+            )
 
 
 def is_depth_map(spec: dict) -> bool:
@@ -178,6 +236,58 @@ def _check_shapes(ctx: Context, stats: dict, source: str) -> None:
                     )
 
 
+EPS32 = float(np.finfo(np.float32).eps)
+
+
+def _magnitude(lows: np.ndarray, highs: np.ndarray) -> np.ndarray:
+    return np.maximum(np.abs(lows), np.abs(highs))
+
+
+def _arith(magnitude: np.ndarray, rows) -> np.ndarray:
+    """How far float32 arithmetic over ``rows`` values of up to ``magnitude`` can move a mean
+    (sequential sums: rounding grows with the square root of the count in practice)."""
+    return EPS32 * magnitude * (4.0 * np.sqrt(np.asarray(rows, dtype=np.float64)) + 4.0)
+
+
+def _close(stat: str, stored, refs, magnitude, rows) -> np.ndarray:
+    """Per element: whether ``stored`` is a value lerobot could have written.
+
+    ``refs`` is [exact float64 value, lerobot's own float32 computation redone (or None/NaN when
+    it cannot be redone)]. Means get the error of float32 sums around either. For std, the redone
+    lerobot value is matched tightly (it reproduces lerobot bit for bit with the same numpy), the
+    exact value within float32 two-pass error (older lerobot used np.std); only where lerobot's
+    computation cannot be redone is the std compared as a variance with the cancellation error
+    of lerobot's mean-of-squares formula, which is large for big values with little spread."""
+    stored = np.asarray(stored, dtype=np.float64)
+    exact = np.asarray(refs[0], dtype=np.float64)
+    redone = refs[1] if len(refs) > 1 else None
+    redone = None if redone is None else np.asarray(redone, dtype=np.float64)
+    if redone is not None and redone.shape != stored.shape:
+        redone = None
+    with np.errstate(invalid="ignore", over="ignore"):
+        base = ATOL + RTOL * np.abs(exact)
+        if stat in ("min", "max"):
+            return np.abs(stored - exact) <= base + 2 * EPS32 * magnitude
+        if stat != "std":
+            ok = np.abs(stored - exact) <= base + _arith(magnitude, rows)
+            if redone is not None:
+                ok |= (
+                    np.abs(stored - redone) <= ATOL + RTOL * np.abs(redone) + 8 * EPS32 * magnitude
+                )
+            return ok
+        ok = np.abs(stored - exact) <= base + _arith(exact + 1e-3 * magnitude, rows)
+        if redone is not None:
+            tight = ATOL + RTOL * np.abs(redone)
+            var_tol = 2 * np.abs(redone) * tight + tight**2 + 16 * EPS32 * magnitude**2
+            ok |= np.abs(stored**2 - redone**2) <= var_tol
+            unknown = ~np.isfinite(redone)
+        else:
+            unknown = np.ones(stored.shape, dtype=bool)
+        var_tol = 2 * np.abs(exact) * base + base**2 + 2 * _arith(magnitude**2, rows)
+        ok |= unknown & (np.abs(stored**2 - exact**2) <= var_tol)
+        return ok
+
+
 def _recomputed(scan, name: str, rows: np.ndarray | None = None):
     t = scan.table
     if f"{name}|mean" not in t:
@@ -201,19 +311,37 @@ def _recomputed(scan, name: str, rows: np.ndarray | None = None):
     }
 
 
-def _differs(stored, computed) -> tuple[bool, float]:
+def lerobot_aggregate(counts: np.ndarray, means: np.ndarray, stds: np.ndarray):
+    """lerobot's global mean and std: ``aggregate_stats([stats, episode_stats])`` after each
+    saved episode, in episode order (compute_stats.aggregate_feature_stats, float32 per-episode
+    values, float64 sums). None when an episode's lerobot values are unknown."""
+    if not len(counts) or not np.isfinite(means).all() or not np.isfinite(stds).all():
+        return None
+    mean = means[0].astype(np.float32)
+    std = stds[0].astype(np.float32)
+    count = np.array([counts[0]], dtype=np.int64)
+    for i in range(1, len(counts)):
+        pair_means = np.stack([mean, means[i].astype(np.float32)])
+        pair_vars = np.stack([std**2, stds[i].astype(np.float32) ** 2])
+        pair_counts = np.stack([count, np.array([counts[i]], dtype=np.int64)])
+        total = pair_counts.sum(axis=0)
+        total_mean = (pair_means * pair_counts).sum(axis=0) / total
+        delta = pair_means - total_mean
+        total_var = ((pair_vars + delta**2) * pair_counts).sum(axis=0) / total
+        mean, std, count = total_mean, np.sqrt(total_var), total
+    return np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
+
+
+def _flat(value) -> np.ndarray | None:
     try:
-        stored = np.asarray(stored, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        return True, float("nan")
-    if stored.shape != computed.shape:
-        return True, float("nan")
-    gap = np.abs(stored - computed)
-    return bool((gap > ATOL + RTOL * np.abs(computed)).any()), float(gap.max())
+        return np.asarray(value, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _compare_global(ctx: Context, stats: dict, scan) -> None:
     t = scan.table
+    order = np.argsort(t["ep"], kind="stable")
     for name in numeric_features(ctx.features):
         stored = stats.get(name)
         if (
@@ -225,22 +353,81 @@ def _compare_global(ctx: Context, stats: dict, scan) -> None:
         computed = _recomputed(scan, name)
         if computed is None:
             continue
+        magnitude = _magnitude(computed["min"], computed["max"])
+        rows = float(t["rows"].max()) if len(t["rows"]) else 1.0
+        emulated = None
+        if f"{name}|lmean" in t:
+            emulated = lerobot_aggregate(
+                t["rows"][order], t[f"{name}|lmean"][order], t[f"{name}|lstd"][order]
+            )
+        refs = {
+            "min": [computed["min"]],
+            "max": [computed["max"]],
+            "mean": [computed["mean"], emulated[0] if emulated else None],
+            "std": [computed["std"], emulated[1] if emulated else None],
+        }
         bad = []
         for stat in BASIC:
-            if stat in stored:
-                differs, gap = _differs(stored[stat], computed[stat])
-                if differs:
-                    bad.append(f"{stat} (off by up to {gap:.3g})")
+            if stat not in stored:
+                continue
+            value = _flat(stored[stat])
+            if value is None or value.shape != computed[stat].shape:
+                bad.append(f"{stat} (shape {None if value is None else value.shape})")
+                continue
+            ok = _close(stat, value, refs[stat], magnitude, rows)
+            if not ok.all():
+                gap = np.abs(value - computed[stat])
+                worst = int(np.argmax(np.where(ok, -1, gap)))
+                bad.append(
+                    f"{stat}[{worst}] = {value[worst]:.6g}, the data give {computed[stat][worst]:.6g}"
+                )
         if "count" in stored:
-            count = np.asarray(stored["count"]).reshape(-1)
-            if count.size and int(count[0]) != int(computed["count"][0]):
+            count = _flat(stored["count"])
+            if count is not None and count.size and int(count[0]) != int(computed["count"][0]):
                 bad.append(f"count ({int(count[0])} vs {int(computed['count'][0])} frames)")
         if bad:
             ctx.add(
                 "stats.mismatch",
-                f"{STATS}: {name} {', '.join(bad)} differ from the statistics of the data "
-                f"(tolerance rtol {RTOL:g}, atol {ATOL:g}). The stats are stale (data edited after "
-                "recording?); recompute them.",
+                f"{STATS}: {name} {'; '.join(bad[:4])}. The stored statistics differ from the data "
+                "by more than lerobot's own float32 arithmetic could (so lerobot did not compute "
+                "them from these frames): the data was edited after recording, or the stats are "
+                "from another dataset. Recompute them (lerobot-edit-dataset "
+                "--operation.type recompute_stats, or --repair OUT).",
+                file=STATS,
+                feature=name,
+            )
+    _check_quantiles(ctx, stats)
+
+
+def _check_quantiles(ctx: Context, stats: dict) -> None:
+    """Quantile values, not only their presence: ordered q01 <= ... <= q99 and inside
+    [min, max] (lerobot's histogram estimator is off by at most a few of its 5000 bins)."""
+    for name, values in stats.items():
+        if not isinstance(values, dict) or not all(q in values for q in QUANTILES):
+            continue
+        low, high = _flat(values.get("min")), _flat(values.get("max"))
+        qs = [_flat(values[q]) for q in QUANTILES]
+        if low is None or high is None or any(q is None or q.shape != low.shape for q in qs):
+            continue
+        if high.shape != low.shape:
+            continue
+        slack = (high - low) * 4 / 5000 + ATOL + 2 * EPS32 * _magnitude(low, high)
+        problems = []
+        for (qa, a), (qb, b) in zip(
+            zip(QUANTILES, qs, strict=True), zip(QUANTILES[1:], qs[1:], strict=True), strict=False
+        ):
+            if (a > b + slack).any():
+                problems.append(f"{qa} > {qb}")
+        for q, value in zip(QUANTILES, qs, strict=True):
+            if ((value < low - slack) | (value > high + slack)).any() or not np.isfinite(
+                value
+            ).all():
+                problems.append(f"{q} outside [min, max]")
+        if problems:
+            ctx.add(
+                "stats.quantiles_invalid",
+                f"{STATS}: the quantiles of {name} are impossible ({', '.join(problems[:4])}); "
+                "QUANTILES normalization (pi0.5) would map the data wrongly. Recompute them.",
                 file=STATS,
                 feature=name,
             )
@@ -287,16 +474,21 @@ def _compare_episodes(ctx: Context, episode_stats: dict, scan, source: str) -> N
             rows = np.array([scan.row_of.get(ep, -1) for ep in episodes.tolist()], dtype=np.int64)
             known = rows >= 0
             episodes, stored, rows = episodes[known], stored[known], rows[known]
+            counts = t["rows"][rows].astype(np.float64)[:, None]
             if stat == "std":
-                counts = t["rows"][rows].astype(np.float64)[:, None]
-                computed = np.sqrt(np.maximum(t[f"{name}|m2"][rows] / counts, 0))
+                refs = [np.sqrt(np.maximum(t[f"{name}|m2"][rows] / counts, 0))]
+                refs.append(t[f"{name}|lstd"][rows] if f"{name}|lstd" in t else None)
+            elif stat == "mean":
+                refs = [t[f"{name}|mean"][rows]]
+                refs.append(t[f"{name}|lmean"][rows] if f"{name}|lmean" in t else None)
             else:
-                computed = t[f"{name}|{stat}"][rows]
-            if stored.shape[1] != computed.shape[1]:
+                refs = [t[f"{name}|{stat}"][rows]]
+            if stored.shape[1] != refs[0].shape[1]:
                 differs = np.ones(len(rows), dtype=bool)
             else:
-                gap = np.abs(stored - computed) > ATOL + RTOL * np.abs(computed)
-                differs = gap.any(axis=1) | ~np.isfinite(stored).all(axis=1)
+                magnitude = _magnitude(t[f"{name}|min"][rows], t[f"{name}|max"][rows])
+                ok = _close(stat, stored, refs, magnitude, counts)
+                differs = ~ok.all(axis=1) | ~np.isfinite(stored).all(axis=1)
             differs &= t[f"{name}|nonfinite"][rows] == 0  # NaN data is reported elsewhere
             flagged.update(episodes[differs].tolist())
         if flagged:
@@ -304,7 +496,8 @@ def _compare_episodes(ctx: Context, episode_stats: dict, scan, source: str) -> N
             ctx.add(
                 "stats.mismatch",
                 f"{source}: per-episode statistics of {name} differ from the data in {len(flagged)} "
-                f"episode(s) (first: {first}); recompute them.",
+                f"episode(s) (first: {first}) by more than lerobot's own arithmetic could; "
+                "recompute them.",
                 file=source,
                 feature=name,
                 episode=first[0],

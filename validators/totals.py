@@ -48,7 +48,17 @@ def check_totals(ctx: Context, scan) -> None:
     if not ctx.is_v3:
         declared = info.get("total_videos")
         videos = sum(1 for r in ctx.files if r.startswith("videos/") and r.endswith(".mp4"))
-        if isinstance(declared, int) and declared != videos:
+        if isinstance(declared, int) and declared > videos:
+            # Fewer files than declared: the files are missing, not the number wrong.
+            ctx.add(
+                "totals.mismatch",
+                f"info.json says total_videos = {declared} but the dataset holds {videos} mp4 "
+                f"file(s): {declared - videos} video(s) are missing (the video findings name "
+                "them). Upload the missing videos rather than lowering total_videos.",
+                file=INFO,
+                feature="total_videos",
+            )
+        elif isinstance(declared, int) and declared != videos:
             _mismatch(ctx, "total_videos", declared, videos, "there are mp4 files:")
         declared = info.get("total_chunks")
         chunks = {m.group(1) for r in ctx.files if (m := re.match(r"data/(chunk-\d+)/", r))}
@@ -74,6 +84,44 @@ def check_totals(ctx: Context, scan) -> None:
                 f'{{"train": "0:{n_episodes}"}}.',
                 file=INFO,
             )
-    no_data = scan is not None and not scan.files and not partial
-    if n_episodes == 0 or frames == 0 or (no_data and not meta):
+    data_files = [r for r in ctx.files if r.startswith("data/") and r.endswith(".parquet")]
+    if partial:
+        return
+    declared_episodes = _positive(info.get("total_episodes"))
+    declared_frames = _positive(info.get("total_frames"))
+    meta_rows = len(meta) if meta is not None else 0
+    if not data_files:
+        if meta_rows and isinstance(declared_frames, int):
+            lengths = [n for n in meta.length if isinstance(n, int)]
+            if len(lengths) == meta_rows and sum(lengths) != declared_frames:
+                _mismatch(
+                    ctx, "total_frames", declared_frames, sum(lengths),
+                    "the episode lengths in the metadata sum to",
+                )  # fmt: skip
+        if declared_episodes or declared_frames or meta_rows:
+            if not any(
+                f.code == "file.missing" and str(f.location.get("file", "")).startswith("data/")
+                for f in ctx.findings
+            ):
+                ctx.add(
+                    "file.missing",
+                    f"The metadata declares {declared_episodes or meta_rows or 0} episode(s) and "
+                    f"{declared_frames or 0} frame(s), but data/ holds no parquet file: the data "
+                    "files were not uploaded (or were deleted). Upload the data/ folder "
+                    f"({info.get('data_path') or 'data/...'}).",
+                    file="data/",
+                )
+            return
+        ctx.add(
+            "dataset.empty",
+            "The dataset declares no episodes and holds no data files: there is nothing to use.",
+        )
+        return
+    if frames == 0 or (n_episodes == 0 and not frames):
+        # Data rows with unreadable episode metadata are not an empty dataset (the metadata
+        # findings say what is wrong).
         ctx.add("dataset.empty", "The dataset holds no episodes or no frames.")
+
+
+def _positive(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None

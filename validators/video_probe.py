@@ -20,7 +20,7 @@ from fractions import Fraction
 
 DEFAULT_MEMORY_MB = 3072
 PER_FILE_SECONDS = 60
-FULL_DECODE_FRAMES = 3000  # decode every frame of files up to this size, else sampled frames
+SAMPLED_KEYFRAMES = 4  # keyframes decoded per file besides each episode's first and last frame
 
 
 class _Timeout(Exception):
@@ -31,8 +31,18 @@ def _alarm(signum, frame):
     raise _Timeout()
 
 
+def _mode(spec: dict) -> str:
+    """ "none" (packets only), "sample" (packets + sampled frames) or "full" (every frame)."""
+    decode = spec.get("decode", "full")  # a bare spec (tests, tools) decodes everything
+    if decode is True:
+        return "full"
+    if decode is False or decode is None:
+        return "none"
+    return decode if decode in ("none", "sample", "full") else "sample"
+
+
 def _probe_one(av, spec: dict) -> dict:
-    out: dict = {"path": spec["path"], "ok": False}
+    out: dict = {"path": spec["path"], "ok": False, "decoded_frames": 0, "packets_read": False}
     try:
         container = av.open(spec["path"], metadata_errors="ignore")
     except Exception as error:
@@ -55,23 +65,33 @@ def _probe_one(av, spec: dict) -> dict:
             duration=float(container.duration / 1e6) if container.duration else None,
         )
         time_base = stream.time_base or Fraction(1, 1)
-        pts = []
+        # Tier 1: read every packet without decoding (demux only): frame count, pts order and
+        # gaps, keyframes. This is what makes probing every video cheap.
+        pts, keyframes = [], []
         try:
             for packet in container.demux(stream):
                 if packet.pts is not None and packet.size:
-                    pts.append(float(packet.pts * time_base))
+                    t = float(packet.pts * time_base)
+                    pts.append(t)
+                    if packet.is_keyframe:
+                        keyframes.append(t)
         except Exception as error:
             out["error"] = f"demux failed after {len(pts)} packets: {error}"
             return out
         pts.sort()
         out["pts"] = pts
-        if not spec.get("decode", True):
+        out["keyframes"] = len(keyframes)
+        out["packets_read"] = True
+        mode = _mode(spec)
+        out["mode"] = mode
+        if mode == "none":
             out["ok"] = True
             return out
         decoded = 0
         try:
-            if len(pts) <= spec.get("full_decode_frames", FULL_DECODE_FRAMES):
+            if mode == "full":
                 container.seek(0)
+                stream.thread_type = "AUTO"
                 channel_sums = None
                 for frame in container.decode(stream):
                     pixels = frame.to_ndarray(format="rgb24")
@@ -83,21 +103,43 @@ def _probe_one(av, spec: dict) -> dict:
                 if channel_sums is not None:
                     out["channel_mean"] = (channel_sums / decoded).tolist()
             else:
-                for ts in spec.get("samples", []):
+                # Tier 2: decode a sample: the first and last frame of every episode segment
+                # (given by the parent) plus a few keyframes spread over the file.
+                targets = {round(t, 6) for t in spec.get("samples", [])}
+                wanted = int(spec.get("keyframes", SAMPLED_KEYFRAMES))
+                if keyframes and wanted > 0:
+                    picks = {
+                        round(i * (len(keyframes) - 1) / max(1, wanted - 1)) for i in range(wanted)
+                    }
+                    targets.update(round(keyframes[i], 6) for i in sorted(picks))
+                # One decoder thread: a sample is a handful of frames after each seek, and
+                # starting a frame-thread pool per seek costs more than it saves (3x on AV1).
+                stream.codec_context.thread_count = 1
+                failed = []
+                for ts in sorted(targets):
+                    # Seek to the keyframe at or before ts, then decode up to ts (lerobot's own
+                    # access pattern); a frame that cannot be reached is a sample failure.
                     container.seek(
-                        int(ts / time_base), stream=stream, backward=True, any_frame=False
+                        max(0, int(ts / time_base)), stream=stream, backward=True, any_frame=False
                     )
+                    found = False
                     for frame in container.decode(stream):
                         if frame.time is not None and frame.time >= ts - 1e-4:
                             frame.to_ndarray(format="rgb24")
                             decoded += 1
+                            found = True
                             break
+                    if not found:
+                        failed.append(ts)
                 out["sampled"] = decoded
-                out["samples"] = len(spec.get("samples", []))
+                out["samples"] = len(targets)
+                out["sample_failures"] = failed[:10]
         except Exception as error:
             out["error"] = f"decoding failed after {decoded} frame(s): {error}"
             out["decoded"] = decoded
+            out["decoded_frames"] = decoded
             return out
+        out["decoded_frames"] = decoded
         out["ok"] = True
         return out
 

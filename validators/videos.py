@@ -16,7 +16,6 @@ from .video_probe import probe_files
 
 USUAL_CODECS = {"h264", "hevc", "av1", "libdav1d", "libaom-av1", "vp9"}
 FPS_TOLERANCE = 0.01
-SAMPLED_EPISODES_PER_FILE = 20
 VIDEOS_PER_CHILD = 8
 
 
@@ -97,7 +96,16 @@ def expected_videos(ctx: Context) -> dict[str, VideoFile]:
             files.setdefault(rel, VideoFile(rel=rel, key=key)).spans.append(
                 Span(ep, length, start, stop)
             )
-        if missing:
+        if missing and not any(r.startswith("videos/") and r.endswith(".mp4") for r in ctx.files):
+            ctx.add(
+                "video.missing",
+                f"{key} is declared as a video feature, but the dataset holds no mp4 file at all "
+                f"(expected {len(missing)} episode video(s), e.g. {missing[0][1]}): the videos/ "
+                "folder was not uploaded. Upload it; lerobot cannot load any frame of this camera.",
+                feature=key,
+                file=missing[0][1],
+            )
+        elif missing:
             episodes = [ep for ep, _ in missing]
             ctx.add(
                 "video.missing",
@@ -123,13 +131,28 @@ def check_videos(ctx: Context, progress) -> None:
                 file=rel,
             )
     ctx.summary["video_files"] = len(on_disk)
+    declared = set(ctx.video_keys)
+    undeclared: dict[str, list[str]] = {}
+    for rel in on_disk:
+        key = _camera_of(ctx, rel)
+        if key is not None and key not in declared:
+            undeclared.setdefault(key, []).append(rel)
+    for key, rels in undeclared.items():
+        ctx.add(
+            "file.unexpected",
+            f"{len(rels)} mp4 file(s) under camera {key!r} (e.g. {rels[0]}), which info.json does "
+            "not declare as a video feature: lerobot never loads them. Declare the camera in "
+            "features (dtype video, shape, names, info) or remove the files.",
+            file=rels[0],
+            feature=key,
+        )
     # Files already reported as empty or Git-LFS pointers cannot be probed.
     probe = [f for f in files.values() if ctx.files.get(f.rel, 0) > 0 and not _reported(ctx, f.rel)]
     specs = [
         {
             "path": str(ctx.root / f.rel),
             "decode": ctx.decode_video,
-            "samples": _samples(f, ctx.fps or 30.0),
+            "samples": _samples(f, ctx.fps or 30.0) if ctx.decode_video == "sample" else [],
         }
         for f in probe
     ]
@@ -165,11 +188,27 @@ def check_videos(ctx: Context, progress) -> None:
             sums[video.key] = None
         if video.key not in cameras and result.get("width"):
             cameras[video.key] = result
+    ctx.summary["video_check"] = {"none": "packets", "sample": "packets+sample", "full": "full"}[
+        ctx.decode_video
+    ]
+    ctx.summary["videos_probed"] = sum(1 for r in results.values() if r.get("packets_read"))
+    ctx.summary["frames_decoded"] = sum(int(r.get("decoded_frames") or 0) for r in results.values())
     if ctx.selected_episodes is None:
         ctx.video_channel_means = {key: v[0] / v[1] for key, v in sums.items() if v is not None}
     ctx.summary["cameras"] = [
         camera_summary(ctx, key, cameras.get(key)) for key in ctx.video_keys + ctx.image_keys
     ]
+
+
+def _camera_of(ctx: Context, rel: str) -> str | None:
+    """The camera key in a video path (v3: videos/KEY/chunk-.../file-...; v2:
+    videos/chunk-.../KEY/episode_...)."""
+    parts = rel.split("/")
+    if len(parts) == 4 and parts[2].startswith("chunk-"):
+        return parts[1]
+    if len(parts) == 4 and parts[1].startswith("chunk-"):
+        return parts[2]
+    return None
 
 
 def _reported(ctx: Context, rel: str) -> bool:
@@ -180,20 +219,24 @@ def _reported(ctx: Context, rel: str) -> bool:
 
 
 def _samples(video: VideoFile, fps: float) -> list[float]:
-    spans = video.spans
-    if len(spans) > SAMPLED_EPISODES_PER_FILE:
-        picks = np.linspace(0, len(spans) - 1, SAMPLED_EPISODES_PER_FILE).round().astype(int)
-        spans = [spans[i] for i in sorted(set(picks.tolist()))]
+    """The first and last frame of every episode segment in the file."""
     samples = []
-    for span in spans:
+    for span in video.spans:
         last = max(span.start, span.stop - 1.0 / fps)
-        samples += [span.start, (span.start + last) / 2, last]
+        samples += [span.start, last]
     return samples
+
+
+def feature_info(spec: dict) -> dict:
+    """A feature's ``info`` object; other shapes (a string, a list) count as absent, and
+    info.check_features reports them."""
+    info = spec.get("info") if isinstance(spec, dict) else None
+    return info if isinstance(info, dict) else {}
 
 
 def camera_summary(ctx: Context, key: str, probed: dict | None) -> dict:
     spec = ctx.features.get(key, {})
-    info = spec.get("info") or {}
+    info = feature_info(spec)
     hwc = camera_hwc(spec) or (None, None, None)
     return {
         "key": key,
@@ -230,9 +273,12 @@ def _check_file(ctx: Context, video: VideoFile, result: dict) -> None:
             **where,
         )
     elif "sampled" in result and result["sampled"] < result.get("samples", 0):
+        at = ", ".join(f"{t:.3f}" for t in result.get("sample_failures") or [])
         ctx.add(
             "video.undecodable",
-            f"{rel}: {result['samples'] - result['sampled']} sampled frame(s) could not be decoded.",
+            f"{rel}: {result['samples'] - result['sampled']} of {result['samples']} sampled "
+            f"frame(s) could not be decoded" + (f" (at {at} s)" if at else "") + "; the file is "
+            "truncated or damaged. Re-encode it from the recorded frames.",
             **where,
         )
     codec = result.get("codec")
@@ -260,7 +306,7 @@ def _check_file(ctx: Context, video: VideoFile, result: dict) -> None:
             "the wrong times. Re-encode the video at the dataset fps (or fix fps).",
             **where,
         )
-    info = spec.get("info") or {}
+    info = feature_info(spec)
     declared = {
         "video.codec": codec,
         "video.height": result.get("height"),
@@ -291,6 +337,19 @@ def _check_spans(ctx: Context, video: VideoFile, pts: np.ndarray, result: dict) 
         if span.length is None:
             continue
         if ctx.is_v3:
+            if span.stop > end + frame and span.start >= -1e-4 and span.stop >= span.start:
+                ctx.add(
+                    "lerobot_bug.2627",
+                    f"Episode {span.episode}: {video.key} to_timestamp {span.stop:.4f} s lies past "
+                    f"the end of {video.rel} ({end:.4f} s): the signature of lerobot's merge bug "
+                    "(#2627, fixed in 0.6.1). lerobot raises FrameTimestampError on these frames. "
+                    "Re-merge the source datasets with a current lerobot (lerobot-edit-dataset "
+                    "--operation.type merge).",
+                    file=video.rel,
+                    episode=span.episode,
+                    feature=video.key,
+                )
+                continue
             if span.stop > end + frame or span.start < -1e-4 or span.stop < span.start:
                 ctx.add(
                     "episodes.video_range",
@@ -301,7 +360,22 @@ def _check_spans(ctx: Context, video: VideoFile, pts: np.ndarray, result: dict) 
                     feature=video.key,
                 )
                 continue
-            if abs((span.stop - span.start) - span.length * frame) > frame:
+            extra = (span.stop - span.start) - span.length * frame
+            if extra > frame:
+                ctx.add(
+                    "lerobot_bug.4109",
+                    f"Episode {span.episode}: {video.key} spans {span.stop - span.start:.3f} s of "
+                    f"video for {span.length} frames ({span.length * frame:.3f} s at "
+                    f"{ctx.fps:g} fps), {100 * extra / max(span.length * frame, frame):.0f}% longer: "
+                    "a discarded re-recorded take was encoded into this episode (lerobot #4109, "
+                    "0.4.3 to 0.6.0; fixed in 0.6.1). The video does not match the actions; "
+                    "re-record the episode with lerobot >= 0.6.1, or drop it.",
+                    file=video.rel,
+                    episode=span.episode,
+                    feature=video.key,
+                )
+                continue
+            if abs(extra) > frame:
                 ctx.add(
                     "episodes.video_range",
                     f"Episode {span.episode}: {video.key} spans {span.stop - span.start:.4f} s of video but has "

@@ -200,7 +200,12 @@ def pipeline_run(submission_id: int, run_id: int) -> None:
             raise RuntimeError(f"the validator is not installed ({exc})") from exc
         # Advice names the submitter's copy by the dataset's name, never the server folder
         # ("submission-12-3f9a...") it is checked in; any other path is made relative to it.
-        report = validate(folder, progress=progress, name=submission.dataset.slug)
+        report = validate(
+            folder,
+            progress=progress,
+            name=submission.dataset.slug,
+            decode_video=conf.video_decode_mode(submission.dataset.lab.slug),
+        )
         report_dict = strip_server_paths(report.to_dict(), folder)
         error = ""
     except Exception as exc:

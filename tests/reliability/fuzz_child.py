@@ -25,6 +25,7 @@ def main() -> None:
                 "ok": True,
                 "valid": report.valid,
                 "codes": sorted(report.codes()),
+                "failed": [f.message for f in report.by_code("check.failed")],
                 "size": len(payload),
             }
         except BaseException:

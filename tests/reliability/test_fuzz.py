@@ -1,6 +1,11 @@
 """Fuzzing the validator: mutated copies of small valid datasets (bytes flipped, truncated or
-zeroed in parquet, json, jsonl and mp4 files; random edits of info.json). ``validate()`` must
-always return a Report and never raise (no crash), and finish within a bound (no hang).
+zeroed in parquet, json, jsonl and mp4 files; random edits of info.json), and structural damage
+(JSON of every wrong shape in info.json, stats.json and the episode metadata; parquet files with
+odd schemas: type swaps, nested and null types, duplicated or missing columns).
+
+``validate()`` must always return one JSON report and never raise (no crash), never report
+``check.failed`` (a check that gave up is a validator bug, hidden as a warning), report a
+truncated metadata or data file as invalid, and finish within a bound (no hang).
 
 Each case runs in a long-lived child process (``fuzz_child.py``) that the test kills and restarts
 if a case takes longer than ``CASE_TIMEOUT_S``: that is a liveness bound, not a timing assertion.
@@ -17,8 +22,11 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import REPO
@@ -155,6 +163,9 @@ INFO_EDIT = st.tuples(
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    # Each case runs a whole validation: shrinking takes many minutes; the failing case's edits
+    # are in the assertion message instead.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
 @given(
     version=st.sampled_from(["v3.0", "v2.1"]),
@@ -173,13 +184,22 @@ def test_validator_survives_mutated_datasets(
     rnd = random.Random(seed)
     files = _files(folder)
     done = []
+    truncated_for_sure = False
     for target, (kind, n) in zip(targets, mutations, strict=False):
         rel = files[target % len(files)]
         path = folder / rel
-        path.write_bytes(
-            {"flip": flip, "zero": zero, "truncate": truncate}[kind](path.read_bytes(), rnd, n)
-        )
+        before = path.read_bytes()
+        after = {"flip": flip, "zero": zero, "truncate": truncate}[kind](before, rnd, n)
+        path.write_bytes(after)
         done.append(f"{kind}({n}) {rel}")
+        # A metadata or data file cut short can never be right (a parquet loses its footer, a
+        # JSON file its closing brace); an mp4 that lost a tenth of its bytes loses frames.
+        shorter = kind == "truncate" and len(after) < len(before)
+        if shorter and (
+            rel.endswith((".parquet", ".json"))
+            or (rel.endswith(".mp4") and len(after) < 0.9 * len(before))
+        ):
+            truncated_for_sure = True
     info_path = folder / "meta" / "info.json"
     if info_edits:
         try:
@@ -197,10 +217,169 @@ def test_validator_survives_mutated_datasets(
     shutil.rmtree(folder, ignore_errors=True)
     STATS["cases"] += 1
     assert answer["ok"], f"{version} {done}:\n{answer['error']}"
+    assert "check.failed" not in answer["codes"], f"{version} {done}: {answer['failed']}"
+    if truncated_for_sure:
+        assert not answer["valid"], f"{version} {done}: a truncated file was reported valid"
     STATS["valid" if answer["valid"] else "invalid"] += 1
     STATS["codes"].update(answer["codes"])
     STATS.setdefault("slowest", 0.0)
     STATS["slowest"] = max(STATS["slowest"], elapsed)
+
+
+# -- structural fuzzing: wrong shapes, not wrong bytes ----------------------------------------
+
+JSON_SHAPES = ["replace", "delete", "wrap_in_list", "stringify", "extra_key", "null"]
+
+
+def mutate_json(doc, data, depth: int = 0):
+    """Walk into ``doc`` along drawn keys/indices and damage the node reached."""
+    if isinstance(doc, (dict, list)) and doc and depth < 5 and data.draw(st.booleans()):
+        keys = sorted(doc) if isinstance(doc, dict) else list(range(len(doc)))
+        key = keys[data.draw(st.integers(0, len(keys) - 1))]
+        doc[key] = mutate_json(doc[key], data, depth + 1)
+        return doc
+    how = data.draw(st.sampled_from(JSON_SHAPES))
+    if how == "replace":
+        return data.draw(JSON_VALUES)
+    if how == "delete" and isinstance(doc, dict) and doc:
+        doc.pop(sorted(doc)[data.draw(st.integers(0, len(doc) - 1))])
+        return doc
+    if how == "wrap_in_list":
+        return [doc]
+    if how == "stringify":
+        return json.dumps(doc)
+    if how == "extra_key" and isinstance(doc, dict):
+        doc[data.draw(st.text(max_size=12))] = data.draw(JSON_VALUES)
+        return doc
+    return None
+
+
+def odd_array(kind: str, rows: int, rnd: random.Random) -> pa.Array:
+    """A column of ``rows`` values of an unusual Arrow type."""
+    if kind == "strings":
+        return pa.array([f"v{rnd.random()}" for _ in range(rows)])
+    if kind == "nulls":
+        return pa.nulls(rows)
+    if kind == "struct":
+        return pa.array([{"a": rnd.random(), "b": [1, 2]} for _ in range(rows)])
+    if kind == "nested_list":
+        return pa.array([[[rnd.random()] * 2] * 3 for _ in range(rows)])
+    if kind == "dictionary":
+        return pa.array(["x", "y"] * (rows // 2) + ["x"] * (rows % 2)).dictionary_encode()
+    if kind == "float16":
+        return pa.array(np.full(rows, 1.5, dtype=np.float16))
+    if kind == "bool":
+        return pa.array([rnd.random() > 0.5 for _ in range(rows)])
+    if kind == "ragged":
+        return pa.array([[1.0] * rnd.randrange(0, 5) for _ in range(rows)])
+    if kind == "big_ints":
+        return pa.array([2**62 - rnd.randrange(10) for _ in range(rows)], type=pa.int64())
+    if kind == "negative":
+        return pa.array([-rnd.randrange(1, 10**6) for _ in range(rows)], type=pa.int64())
+    if kind == "binary":
+        return pa.array([bytes([rnd.randrange(256)]) * 3 for _ in range(rows)])
+    if kind == "timestamp":
+        return pa.array(np.arange(rows).astype("datetime64[ms]"))
+    return pa.array([[rnd.random()] for _ in range(rows)], type=pa.large_list(pa.float64()))
+
+
+PARQUET_KINDS = [
+    "strings", "nulls", "struct", "nested_list", "dictionary", "float16", "bool", "ragged",
+    "big_ints", "negative", "binary", "timestamp", "large_list",
+]  # fmt: skip
+PARQUET_EDITS = ["swap_type", "drop", "duplicate", "extra", "empty_table"]
+
+
+def mutate_parquet(path: Path, data, rnd: random.Random) -> str:
+    table = pq.ParquetFile(path).read()  # read_table refuses duplicated names; this reads them
+    names = table.column_names
+    edit = data.draw(st.sampled_from(PARQUET_EDITS))
+    index = data.draw(st.integers(0, max(0, len(names) - 1)))
+    name = names[index] if names else "x"
+    if edit == "swap_type" and names:
+        kind = data.draw(st.sampled_from(PARQUET_KINDS))
+        table = table.set_column(index, name, odd_array(kind, table.num_rows, rnd))
+        what = f"{name} -> {kind}"
+    elif edit == "drop" and names:
+        table = table.remove_column(index)
+        what = f"drop {name}"
+    elif edit == "duplicate" and names:
+        table = table.append_column(table.schema.field(index), table.column(index))
+        what = f"duplicate {name}"
+    elif edit == "empty_table":
+        table = table.slice(0, 0)
+        what = "no rows"
+    else:
+        kind = data.draw(st.sampled_from(PARQUET_KINDS))
+        table = table.append_column("extra", odd_array(kind, table.num_rows, rnd))
+        what = f"extra column of {kind}"
+    pq.write_table(table, path)
+    return what
+
+
+STRUCTURAL_TARGETS = {
+    "v3.0": [
+        "meta/info.json",
+        "meta/stats.json",
+        "meta/episodes/chunk-000/file-000.parquet",
+        "meta/tasks.parquet",
+        "data/chunk-000/file-000.parquet",
+    ],
+    "v2.1": [
+        "meta/info.json",
+        "meta/episodes.jsonl",
+        "meta/episodes_stats.jsonl",
+        "meta/tasks.jsonl",
+        "data/chunk-000/episode_000000.parquet",
+    ],
+}
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    # Each case runs a whole validation: shrinking takes many minutes; the failing case's edits
+    # are in the assertion message instead.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+@given(
+    version=st.sampled_from(["v3.0", "v2.1"]),
+    edits=st.integers(min_value=1, max_value=3),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    data=st.data(),
+)
+def test_validator_survives_structural_damage(
+    child, datasets, tmp_path_factory, version, edits, seed, data
+):
+    folder = tmp_path_factory.mktemp("structure")
+    shutil.rmtree(folder)
+    shutil.copytree(datasets[version], folder)
+    rnd = random.Random(seed)
+    done = []
+    for _ in range(edits):
+        rel = data.draw(st.sampled_from(STRUCTURAL_TARGETS[version]))
+        path = folder / rel
+        if rel.endswith(".parquet"):
+            done.append(f"{rel}: {mutate_parquet(path, data, rnd)}")
+        elif rel.endswith(".jsonl"):
+            rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            rows = mutate_json(rows, data)
+            lines = rows if isinstance(rows, list) else [rows]
+            path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+            done.append(f"{rel}: rows reshaped")
+        else:
+            path.write_text(json.dumps(mutate_json(json.loads(path.read_text()), data)))
+            done.append(f"{rel}: reshaped")
+    answer = child.run(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    STATS["cases"] += 1
+    assert answer["ok"], f"{version} {done}:\n{answer['error']}"
+    assert "check.failed" not in answer["codes"], f"{version} {done}: {answer['failed']}"
+    STATS["valid" if answer["valid"] else "invalid"] += 1
+    STATS["codes"].update(answer["codes"])
 
 
 def test_fuzz_summary():

@@ -32,7 +32,7 @@ def test_cli_json_is_one_object_and_exit_0_when_valid(base_datasets):
     result = cli(base_datasets["v21"], "--json", "--workers", "1")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)  # exactly one JSON document on stdout
-    assert set(data) == {"valid", "codebase_version", "summary", "findings"}
+    assert set(data) == {"valid", "codebase_version", "summary", "findings", "compatibility"}
     assert data["valid"] is True
     assert data["codebase_version"] == "v2.1"
 

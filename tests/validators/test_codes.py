@@ -85,7 +85,8 @@ def test_the_required_codes_exist():
 
 def test_codes_are_well_formed_and_have_a_severity():
     for code in CODES.values():
-        assert re.fullmatch(r"[a-z_]+(\.[a-z_]+)?", code.code)
+        # digits only in the second part: lerobot_bug.4109 names lerobot's issue number
+        assert re.fullmatch(r"[a-z_]+(\.[a-z0-9_]+)?", code.code)
         assert code.severity in ("error", "warning", "info")
         assert code.meaning.endswith(".")
 

@@ -94,7 +94,7 @@ def test_process_pool_finds_the_same_as_one_process(dataset, monkeypatch):
     calls = []
     pool = validate(root, workers=2, progress=lambda *a: calls.append(a)).to_dict()
     assert one == pool
-    assert "file.corrupt" in {f["code"] for f in pool["findings"]}
+    assert "lerobot_bug.2495" in {f["code"] for f in pool["findings"]}  # no footer
     assert ("data files", 2, 2) in calls
 
 
@@ -102,7 +102,8 @@ def _validate_in_daemon(path, queue):
     import validators.data
 
     validators.data.SMALL_DATA_BYTES = 0
-    queue.put(sorted(validate(path, workers=2).codes()))
+    report = validate(path, workers=2)
+    queue.put(sorted({f.code for f in report.findings if f.severity != "info"}))
 
 
 def test_inside_a_daemonic_process_the_scan_falls_back_to_one_process(base_datasets):
@@ -123,7 +124,7 @@ def test_inside_a_daemonic_process_the_scan_falls_back_to_one_process(base_datas
 def test_report_round_trips_through_json(base_datasets):
     report = validate(base_datasets["v21"], workers=1)
     data = json.loads(json.dumps(report.to_dict()))
-    assert set(data) == {"valid", "codebase_version", "summary", "findings"}
+    assert set(data) == {"valid", "codebase_version", "summary", "findings", "compatibility"}
     assert set(data["findings"][0]) == {"code", "severity", "message", "location"}
     again = Report.from_dict(data)
     assert again.to_dict() == report.to_dict()
@@ -184,7 +185,8 @@ def test_the_suggested_commands_convert_a_v21_dataset_and_add_quantiles(dataset)
     converted = validate(root, workers=1)
     assert converted.codebase_version == "v3.0"
     assert converted.valid, [(f.code, f.message) for f in converted.errors]
-    assert converted.codes() == {"stats.no_quantiles"}
+    # (info findings, such as episodes shorter than ACT's chunk, are not problems)
+    assert {f.code for f in converted.findings if f.severity != "info"} == {"stats.no_quantiles"}
 
     [no_quantiles] = converted.by_code("stats.no_quantiles")
     # The script writes the stats, then tries to push to the Hub, which fails offline.
@@ -197,7 +199,7 @@ def test_the_suggested_commands_convert_a_v21_dataset_and_add_quantiles(dataset)
         timeout=300,
     )
     final = validate(root, workers=1)
-    assert final.codes() == set()
+    assert {f.code for f in final.findings if f.severity != "info"} == set()
     assert final.summary["has_quantiles"] is True
 
 

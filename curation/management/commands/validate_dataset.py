@@ -19,7 +19,17 @@ class Command(BaseCommand):
             pass
 
         parsed = Options()
-        for key in ("path", "json", "max_episodes", "no_decode", "workers"):
+        for key in (
+            "path",
+            "json",
+            "format",
+            "decode",
+            "max_episodes",
+            "no_decode",
+            "workers",
+            "repair",
+            "revision",
+        ):
             setattr(parsed, key, options[key])
         code = run(parsed, out=self.stdout)
         if code:
