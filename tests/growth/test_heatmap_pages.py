@@ -82,7 +82,9 @@ def test_heatmap_bad_input_says_what_is_wrong(client, simulated, query, message)
 
 
 def test_heatmap_empty_window_explains_itself(client, simulated):
-    DomainRule.objects.create(domain="science", subdomain="oceanography", field="tag", value="ocean")
+    DomainRule.objects.create(
+        domain="science", subdomain="oceanography", field="tag", value="ocean"
+    )
     services.reaggregate_all()
     page = client.get("/growth/heatmap/?domain=science/oceanography").content.decode()
     assert "No organization in" in page

@@ -110,7 +110,9 @@ def test_each_subdomain_exclusion_only_applies_to_its_subdomain(rule):
 
 def test_medical_and_math_qa_sets_are_not_science():
     rows = [
-        repo(tags=["medical", "biology", "task_categories:question-answering"], repo_type="dataset"),
+        repo(
+            tags=["medical", "biology", "task_categories:question-answering"], repo_type="dataset"
+        ),
         repo(tags=["math", "task_categories:text-generation"], repo_type="dataset"),
         repo(tags=["chemistry", "instruction-finetuning"], repo_type="dataset"),
         repo(tags=["biology", "medical"], pipeline_tag="text-generation"),
@@ -128,7 +130,10 @@ def test_a_protein_generator_with_a_text_generation_pipeline_stays_in():
 
 def test_author_rules_compare_namespaces_case_insensitively_and_fall_back_to_the_id():
     rows = [repo(author="rostlab"), {**repo(author=""), "id": "ROSTLAB/prot_bert"}]
-    assert classify(table(rows), DEFAULT_RULES)["science/protein-structure"].tolist() == [True, True]
+    assert classify(table(rows), DEFAULT_RULES)["science/protein-structure"].tolist() == [
+        True,
+        True,
+    ]
 
 
 def test_every_rule_has_a_reason_and_every_subdomain_rules():
