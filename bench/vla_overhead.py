@@ -67,10 +67,10 @@ def build_artefacts(folder: Path, size: str) -> tuple[Path, Path]:
     """A 4-episode dataset and a SmolVLA whose VLM has the given shape (random weights)."""
     import torch
     from lerobot.configs.types import FeatureType
-    from lerobot.utils.feature_utils import dataset_to_policy_features
     from lerobot.policies.factory import make_pre_post_processors
     from lerobot.policies.smolvla.configuration_smolvla import SmolVLAConfig
     from lerobot.policies.smolvla.modeling_smolvla import SmolVLAPolicy
+    from lerobot.utils.feature_utils import dataset_to_policy_features
     from transformers import SmolVLMConfig
 
     from validators.inference import tiny

@@ -62,6 +62,14 @@ def _transition(
             .get(pk=submission_id)
         )
         if submission.state not in transition.sources:
+            # A curator asking to approve a version that validation returned to its lab is told
+            # the real reason (its errors), not only that its state does not allow it.
+            if (
+                guard is not None
+                and transition.actor == "curator"
+                and policies.can_review(actor, submission)
+            ):
+                guard(submission)
             raise WorkflowError(
                 f"cannot {action.replace('_', ' ')} a submission that is "
                 f"{submission.get_state_display().lower()}"

@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse, Strea
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.params import is_whole_number
 from curation.services import storage as blob_storage
 from validators.lerobot_commands import conversion_command, delete_episodes_prefix
 
@@ -51,7 +52,7 @@ def page_context(submission, episode_param: str | None) -> dict:
     message = ""
     selected = ids[0] if ids else None
     if episode_param not in (None, ""):
-        if not str(episode_param).isdigit():
+        if not is_whole_number(str(episode_param)):
             message = f"“{episode_param}” is not an episode number."
         elif int(episode_param) not in ids:
             message = (

@@ -16,10 +16,18 @@ def add_folder(submission, folder: Path) -> None:
 
 
 def submit_with_real_report(submission, user, folder: Path):
+    """Submit, then finish validation with the real validator's report on ``folder``: this helper
+    plays the pipeline, so the pipeline message is not sent (a session worker would race it)."""
+    from unittest import mock
+
     from validators import validate
 
-    with transaction.atomic():
+    with (
+        mock.patch("curation.tasks.run_pipeline.apply_async") as queued,
+        transaction.atomic(),
+    ):
         workflow.submission_submit(submission_id=submission.pk, user=user)
+    assert queued.call_count <= 1
     report = validate(folder, workers=1).to_dict()
     return workflow.submission_validation_finished(submission_id=submission.pk, report=report)
 

@@ -148,7 +148,8 @@ def test_upload_review_resubmit_approve_and_find(
 def test_approval_is_refused_in_the_browser_when_validation_failed(
     live_server, lab, lab_member, curator, browser
 ):
-    """The curator sees why approval is not possible, presses Approve anyway, and is told no."""
+    """A failed validation goes back to the lab, never to the review queue: the curator who
+    opens it anyway sees why it cannot be approved, and has no Approve button to press."""
     from django.db import transaction
     from django.urls import reverse
     from playwright.sync_api import expect
@@ -157,7 +158,7 @@ def test_approval_is_refused_in_the_browser_when_validation_failed(
     from curation.services import workflow
     from tests.curation.conftest import add_file, report_dict
 
-    submission = workflow.submission_create(user=lab_member, lab=lab, title="Bad")
+    submission = workflow.submission_create(user=lab_member, lab=lab, title="Broken by design")
     add_file(submission, lab_member)
     with transaction.atomic():
         workflow.submission_submit(submission_id=submission.pk, user=lab_member)
@@ -166,15 +167,16 @@ def test_approval_is_refused_in_the_browser_when_validation_failed(
     )
 
     page = login(browser, live_server, curator.username)
+    page.goto(live_server.url + reverse("curation:review_queue"))
+    expect(page.locator("body")).not_to_contain_text("Broken by design")
     page.goto(live_server.url + reverse("curation:submission", args=[submission.pk]))
     expect(page.locator("#validation-outcome")).to_have_text("Failed")
-    expect(page.locator(".actions")).to_contain_text("Approval needs a validation without errors.")
-    page.click("#action-approve")
-    expect(page.locator(".messages")).to_contain_text(
-        "a dataset with validation errors cannot be approved (validation: failed)"
+    expect(page.locator("#returned-notice")).to_contain_text("found 3 errors")
+    expect(page.locator("#returned-notice")).to_contain_text(
+        "a dataset with errors cannot be approved"
     )
-    expect(page.locator("#state-badge")).to_have_text("Ready for review")
+    expect(page.locator("#action-approve")).to_have_count(0)
     refused = Submission.objects.get(pk=submission.pk)
-    assert refused.state == SubmissionState.READY_FOR_REVIEW
+    assert refused.state == SubmissionState.RETURNED
     assert refused.validation_outcome == ValidationOutcome.FAILED
     assert not refused.audit_events.filter(action="approve").exists()

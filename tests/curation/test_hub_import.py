@@ -49,7 +49,7 @@ def test_unknown_repo_is_a_clear_error(hub, lab_member, lab):
 
 def test_repo_id_is_checked(lab_member, lab):
     submission = workflow.submission_create(user=lab_member, lab=lab, title="Bad id")
-    with pytest.raises(uploads.UploadError, match="repo id looks like"):
+    with pytest.raises(uploads.UploadError, match="not a Hub dataset repo id"):
         uploads.submission_set_source(
             submission=submission, user=lab_member, source="hub", ref="no slash here"
         )

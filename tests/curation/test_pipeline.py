@@ -101,8 +101,9 @@ def test_unsafe_archive_comes_back_to_the_lab_with_the_reason(
 def test_failed_validation_fix_resubmit_and_approve(
     celery_worker, lab_member, lab, curator, tmp_path, v30_dataset
 ):
-    """The whole way back from a failed validation: approval refused, changes requested, the lab
-    uploads the repaired file, the worker validates again, and the curator approves."""
+    """The whole way back from a failed validation: it returns to the lab (never the curators'
+    queue) and approval is refused; the lab uploads the repaired file and resubmits, the worker
+    validates again, and the curator approves."""
     broken_rel = "data/chunk-000/file-000.parquet"
     broken = tmp_path / "broken"
     shutil.copytree(v30_dataset, broken)
@@ -112,16 +113,10 @@ def test_failed_validation_fix_resubmit_and_approve(
     submit(submission, lab_member)
 
     failed = wait_until_validated(submission.pk)
-    assert (failed.state, failed.validation_outcome) == (
-        S.READY_FOR_REVIEW,
-        ValidationOutcome.FAILED,
-    )
+    assert (failed.state, failed.validation_outcome) == (S.RETURNED, ValidationOutcome.FAILED)
     assert failed.error_count > 0
     with pytest.raises(workflow.WorkflowError, match="validation errors cannot be approved"):
         workflow.submission_approve(submission_id=submission.pk, user=curator)
-    workflow.submission_request_changes(
-        submission_id=submission.pk, user=curator, reason="data file 0 is not parquet"
-    )
 
     # The lab replaces the one damaged file and resubmits; the worker validates round 2.
     fixed = tmp_path / "file-000.parquet"
@@ -144,8 +139,7 @@ def test_failed_validation_fix_resubmit_and_approve(
     assert transitions == [
         ("create", S.DRAFT),
         ("submit", S.VALIDATING),
-        ("validation_finished", S.READY_FOR_REVIEW),
-        ("request_changes", S.CHANGES_REQUESTED),
+        ("validation_finished", S.RETURNED),
         ("resubmit", S.VALIDATING),
         ("validation_finished", S.RESUBMITTED),
         ("claim", S.IN_REVIEW),

@@ -411,7 +411,7 @@ def test_approval_is_refused_when_validation_failed(
         assert response.status_code == 409
         assert response.json() == {
             "detail": "a dataset with validation errors cannot be approved (validation: failed)",
-            "state": S.READY_FOR_REVIEW,
+            "state": S.RETURNED,
         }
     assert_nothing_happened(failed, mailoutbox, audit_before)
     assert not DatasetIndex.objects.filter(submission=failed).exists()

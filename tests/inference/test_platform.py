@@ -210,7 +210,10 @@ def test_run_page_and_dataset_panel_show_the_report(
 ):
     run, _ = services.inference_run_request(dataset_path=str(dataset), policy=policy, steps=STEPS)
     run = services.inference_run_execute(run.pk)
+    # A run on a server folder (no submission) is visible to curators only (issue 19, M1).
     client.force_login(researcher)
+    assert client.get(reverse("inference-run", args=[run.pk])).status_code == 404
+    client.force_login(curator)
     page = client.get(reverse("inference-run", args=[run.pk])).content.decode()
     assert "tiny SmolVLA" in page and "Per action" in page
     assert capfirst(run.report["control"]["verdict"]) in page

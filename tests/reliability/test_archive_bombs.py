@@ -236,7 +236,7 @@ def test_a_validation_error_names_the_file_in_the_dataset_not_the_server_path(
 ):
     import validators
 
-    def crash(folder, progress=None):
+    def crash(folder, progress=None, **options):
         raise FileNotFoundError(2, "No such file or directory", f"{folder}/meta/info.json")
 
     monkeypatch.setattr(validators, "validate", crash)
