@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 
+from config.params import int_param
 from curation import conf, policies, roles, selectors
 from curation import datapage as dataset_reads
 from curation.forms import ArchiveForm, ImportForm, ReasonForm, SubmissionCreateForm
@@ -500,7 +501,9 @@ def dataset_detail(request, lab, slug):
             and bool(published),
             # Hub models can cite the dataset only under its Hub id (known when imported from it).
             "hub_repo_id": next((v.source_ref for v in versions if v.source == "hub"), ""),
-            **visualizer_views.page_context(shown, request.GET.get("episode")),
+            # A malformed ?episode= is a 400 naming the parameter (config.params); an episode
+            # number the version does not hold is explained on the page.
+            **visualizer_views.page_context(shown, int_param(request.GET, "episode", default=None)),
         },
     )
 

@@ -66,6 +66,7 @@ def _transition(
             # the real reason (its errors), not only that its state does not allow it.
             if (
                 guard is not None
+                and submission.state == SubmissionState.RETURNED
                 and transition.actor == "curator"
                 and policies.can_review(actor, submission)
             ):

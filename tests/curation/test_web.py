@@ -106,9 +106,9 @@ def assert_review_outcome(submission, action, curator, lab_member, outbox, audit
     assert "Reason:\nbecause" in mail.body
 
 
-def assert_nothing_happened(submission, outbox, audit_before):
+def assert_nothing_happened(submission, outbox, audit_before, state=S.READY_FOR_REVIEW):
     submission.refresh_from_db()
-    assert submission.state == S.READY_FOR_REVIEW
+    assert submission.state == state
     assert submission.reviewer is None
     assert set(AuditEvent.objects.filter(submission=submission).values_list("pk", flat=True)) == (
         audit_before
@@ -406,12 +406,14 @@ def test_approval_is_refused_when_validation_failed(
         assert response.status_code == 302
         page = clients["curator"].get(response["Location"])
         assert "a dataset with validation errors cannot be approved" in page.content.decode()
-        assert "Approval needs a validation without errors." in page.content.decode()
+        # Returned to the lab: the page says so, and why it cannot be approved.
+        assert 'id="returned-notice"' in page.content.decode()
+        assert "a dataset with errors cannot be approved" in page.content.decode()
     else:
         assert response.status_code == 409
         assert response.json() == {
             "detail": "a dataset with validation errors cannot be approved (validation: failed)",
             "state": S.RETURNED,
         }
-    assert_nothing_happened(failed, mailoutbox, audit_before)
+    assert_nothing_happened(failed, mailoutbox, audit_before, state=S.RETURNED)
     assert not DatasetIndex.objects.filter(submission=failed).exists()

@@ -86,7 +86,7 @@ def test_validation_errors_block_approval(
     assert s.state == S.RETURNED
     assert s.pk not in set(selectors.review_queue().values_list("pk", flat=True))
     with pytest.raises(
-        workflow.WorkflowError, match="cannot approve a submission that is returned"
+        workflow.WorkflowError, match="validation errors cannot be approved"
     ):
         workflow.submission_approve(submission_id=s.pk, user=curator)
     s.refresh_from_db()
