@@ -77,7 +77,7 @@ def test_broken_dataset_gets_errors_with_locations_and_cannot_be_approved(
     assert submission.validation_outcome == ValidationOutcome.FAILED
     errors = [f for f in submission.report["findings"] if f["severity"] == "error"]
     assert errors and any("data/chunk-000/file-000.parquet" in str(f["location"]) for f in errors)
-    with pytest.raises(workflow.WorkflowError, match="cannot approve"):
+    with pytest.raises(workflow.WorkflowError, match="validation errors cannot be approved"):
         workflow.submission_approve(submission_id=submission.pk, user=curator)
 
 

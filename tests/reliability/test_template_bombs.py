@@ -67,12 +67,26 @@ def test_every_finding_is_bounded_and_the_rest_is_summarised(tmp_path):
     assert len(finding.message) < 2100 and finding.message.endswith("[998,000 more characters]")
     assert len(finding.location["file"]) < 600 and finding.location["episode"] == 3
 
+    # 300 absent data files are one finding that counts them (issue 15's file.missing) ...
     short = "data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet"
     report = validate(dataset(tmp_path / "ds2", short)).to_dict()
-    missing = [f for f in report["findings"] if f["code"] == "file.missing"]
-    assert len(missing) == 50
-    summaries = [f["message"] for f in report["findings"] if f["code"] == "report.truncated"]
-    assert "250 more 'file.missing' findings are not listed (300 in all)" in " ".join(summaries)
+    [missing] = [f for f in report["findings"] if f["code"] == "file.missing"]
+    assert missing["message"].startswith("300 of the 300 data file(s)")
+    assert len(json.dumps(report)) < REPORT_BOUND
+    # ... and any check that reports one finding per item stops at 50 of a code, then says so.
+    from pathlib import Path
+
+    from validators.context import MAX_FINDINGS_PER_CODE, Context
+
+    ctx = Context(Path(tmp_path), max_episodes=None, decode_video="none", workers=1)
+    for episode in range(300):
+        ctx.add("episodes.length_mismatch", "x" * 5000, episode=episode)
+    ctx.finish()
+    listed = [f for f in ctx.findings if f.code == "episodes.length_mismatch"]
+    assert len(listed) == MAX_FINDINGS_PER_CODE == 50
+    assert all(len(f.message) < 2100 for f in listed)
+    [summary] = [f.message for f in ctx.findings if f.code == "report.truncated"]
+    assert "250 more 'episodes.length_mismatch' findings are not listed (300 in all)" in summary
 
 
 @pytest.mark.parametrize(

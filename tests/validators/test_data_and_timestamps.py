@@ -74,7 +74,8 @@ def test_stored_lists_shorter_than_the_declared_shape(dataset):
     report = run(root)
     [finding] = report.by_code("schema.mismatch")
     assert finding.location == {"file": V21_EP1, "feature": "observation.state"}
-    assert "holds 5 values per row, declared 6" in finding.message
+    assert "hold 5 value(s) each" in finding.message
+    assert "declared shape has 6" in finding.message
     assert not report.valid
 
 

@@ -53,7 +53,7 @@ def cursor(page) -> float:
 
 
 def video_time(page) -> float:
-    return page.evaluate("document.querySelector('#vis-cameras video').currentTime")
+    return page.evaluate("() => document.querySelector('#vis-cameras video').currentTime")
 
 
 def test_video_charts_table_and_export(
@@ -89,19 +89,21 @@ def test_video_charts_table_and_export(
     expect(page.locator("#episode-flags")).to_contain_text("frozen actuator")
     expect(page.locator(".vis-chart")).to_have_count(2)  # action and observation.state
     # Episode 2 is seconds 6-9 of the shared mp4: the video starts at its segment.
-    page.wait_for_function("document.querySelector('#vis-cameras video').readyState >= 2")
+    page.wait_for_function("() => document.querySelector('#vis-cameras video').readyState >= 2")
     assert video_time(page) == pytest.approx(6.0, abs=0.05)
 
     # Playing moves the one cursor, on the charts too, and stops at the segment's end.
     page.click("#vis-play")
     page.wait_for_function(
-        "Number(document.querySelector('#visualizer').dataset.cursor) > 0.5", timeout=20_000
+        "() => Number(document.querySelector('#visualizer').dataset.cursor) > 0.5", timeout=20_000
     )
     chart_cursor = page.evaluate(
-        "Chart.getChart(document.querySelector('.vis-chart canvas')).$cursor"
+        "() => Chart.getChart(document.querySelector('.vis-chart canvas')).$cursor"
     )
     assert chart_cursor > 0.5
-    page.wait_for_function("document.querySelector('#vis-cameras video').paused", timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('#vis-cameras video').paused", timeout=30_000
+    )
     assert cursor(page) == pytest.approx(3.0, abs=0.1)
     assert video_time(page) <= 9.0 + 0.05  # never into episode 3's part of the file
 
@@ -116,10 +118,10 @@ def test_video_charts_table_and_export(
     )
     page.locator(".vis-chart canvas").first.click(position=box)
     page.wait_for_function(
-        "Math.abs(Number(document.querySelector('#visualizer').dataset.cursor) - 0.75) < 0.05"
+        "() => Math.abs(Number(document.querySelector('#visualizer').dataset.cursor) - 0.75) < 0.05"
     )
     page.wait_for_function(
-        "Math.abs(document.querySelector('#vis-cameras video').currentTime - 6.75) < 0.05"
+        "() => Math.abs(document.querySelector('#vis-cameras video').currentTime - 6.75) < 0.05"
     )
 
     # Dataset view: every episode is shorter than the default chunk; the frozen filter narrows.
@@ -148,7 +150,7 @@ def test_video_charts_table_and_export(
     page.select_option("#episode-picker", "1")
     page.wait_for_selector("#visualizer[data-ready='1']")
     page.wait_for_function(
-        "Math.abs(document.querySelector('#vis-cameras video').currentTime - 3.0) < 0.05"
+        "() => Math.abs(document.querySelector('#vis-cameras video').currentTime - 3.0) < 0.05"
     )
     assert errors == []
     context.close()
@@ -166,9 +168,9 @@ def test_image_features_follow_the_cursor(live_server, lab_member, lab, curator,
     page.goto(f"{url}?episode=1")
     page.wait_for_selector("#visualizer[data-ready='1']")
     canvas = "canvas[data-image-feature='observation.images.front']"
-    page.wait_for_function(f"document.querySelector(\"{canvas}\").dataset.frame === '0'")
+    page.wait_for_function(f"() => document.querySelector(\"{canvas}\").dataset.frame === '0'")
     page.fill("#vis-scrub", "1.2")
-    page.wait_for_function(f"document.querySelector(\"{canvas}\").dataset.frame === '12'")
+    page.wait_for_function(f"() => document.querySelector(\"{canvas}\").dataset.frame === '12'")
     assert cursor(page) == pytest.approx(1.2, abs=0.01)
     page.click("#vis-play")  # no video: the clock plays to the end of the episode
-    page.wait_for_function(f"document.querySelector(\"{canvas}\").dataset.frame === '19'")
+    page.wait_for_function(f"() => document.querySelector(\"{canvas}\").dataset.frame === '19'")
