@@ -162,13 +162,12 @@ def _write_mp4(path: Path, frames: int, fps: int, shape=CAMERA_SHAPE, codec: str
 
 
 def _stats_of(values: np.ndarray) -> dict:
-    return {
-        "min": values.min(axis=0).tolist(),
-        "max": values.max(axis=0).tolist(),
-        "mean": values.mean(axis=0).tolist(),
-        "std": values.std(axis=0).tolist(),
-        "count": [len(values)],
-    }
+    """Per-episode stats as lerobot computes them (its own ``get_feature_stats``, so the fixtures
+    never check our stats code against itself), keeping the keys v2.x wrote (no quantiles)."""
+    from lerobot.datasets.compute_stats import get_feature_stats
+
+    stats = get_feature_stats(np.asarray(values), axis=0, keepdims=np.asarray(values).ndim == 1)
+    return {key: np.asarray(stats[key]).tolist() for key in ("min", "max", "mean", "std", "count")}
 
 
 def _image_stats() -> dict:

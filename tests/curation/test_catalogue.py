@@ -236,3 +236,30 @@ def test_inference_runs_check_the_version_laid_out_from_storage(
             p.name for p in v30_dataset.rglob("*.parquet")
         )
     assert not laid_out.exists()  # cleaned up afterwards
+
+
+def test_dataset_and_submission_pages_say_which_lerobot_can_load_it(
+    client, lab_member, lab, curator, tmp_path
+):
+    """lerobot 0.6's language columns: 0.4.x and 0.5.x cannot load the dataset, and both pages
+    say so, row by row, with the reason."""
+    import re
+
+    from validators.synthetic import make_v30_dataset
+
+    folder = make_v30_dataset(tmp_path / "so101_talk", language=True)
+    submission = publish_real(folder, lab_member, lab, curator, title="With language")
+    page = client.get(
+        reverse("curation:dataset", args=[lab.slug, submission.dataset.slug])
+    ).content.decode()
+
+    def row(html, release):
+        return re.search(rf'<tr id="compat-{release}">(.*?)</tr>', html, re.S).group(1)
+
+    assert 'id="lerobot-compatibility"' in page
+    for release in ("04x", "05x"):
+        assert ">no<" in row(page, release) and "language_persistent" in row(page, release)
+    assert ">yes<" in row(page, "06x")
+    client.force_login(lab_member)
+    own = client.get(reverse("curation:submission", args=[submission.pk])).content.decode()
+    assert ">no<" in row(own, "04x") and ">yes<" in row(own, "06x")
