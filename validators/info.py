@@ -303,7 +303,8 @@ def check_features(ctx: Context) -> None:
     ctx.summary["features"] = {
         name: {
             "dtype": spec.get("dtype"),
-            "shape": list(spec.get("shape") or []),
+            # As declared when it is a list; any other shape was reported above.
+            "shape": list(spec["shape"]) if isinstance(spec.get("shape"), (list, tuple)) else [],
             "names": spec.get("names"),
         }
         for name, spec in features.items()

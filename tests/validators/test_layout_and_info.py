@@ -238,3 +238,13 @@ def test_non_standard_path_template_that_matches_the_files_is_fine(dataset):
     edit_info(root, data_path="data/chunk-{episode_chunk:03d}/train-{episode_index:06d}.parquet")
     report = validate(root, workers=1)
     assert report.valid, [(f.code, f.message) for f in report.errors]
+
+
+@pytest.mark.parametrize("key", ["shape", "names", "dtype", "info"])
+@pytest.mark.parametrize("value", [1.5, "x", [1, "a"], {"a": 1}, None, True])
+def test_any_value_of_a_feature_key_is_a_finding_never_a_failed_check(dataset, key, value):
+    """Found by the structural fuzzer: a float ``shape`` broke the summary (TypeError)."""
+    root = dataset("v30")
+    edit_feature(root, "observation.state", **{key: value})
+    report = validate(root, workers=1, decode_video="none")
+    assert "check.failed" not in report.codes(), [f.message for f in report.findings]

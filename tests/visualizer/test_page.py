@@ -109,7 +109,10 @@ def test_out_of_range_episode_gets_a_clear_message(client, lab_member, lab, cura
     assert "No state or action columns" not in page
     missing = client.get(reverse("curation:visualizer_episode", args=[submission.pk, 7]))
     assert missing.status_code == 404 and "episodes 0-2" in missing.json()["error"]
-    assert "is not an episode number" in page_of(client, submission, episode="x")
+    # Not a number at all: a 400 naming the parameter, as every query number (config.params).
+    url = reverse("curation:dataset", args=[lab.slug, submission.dataset.slug])
+    bad = client.get(url, {"episode": "x"})
+    assert bad.status_code == 400 and "episode must be a whole number" in bad.content.decode()
 
 
 def test_missing_video_and_feature_without_names(
