@@ -218,3 +218,14 @@ def test_video_stats_are_compared_with_the_decoded_frames(dataset):
     (root / "meta/stats.json").write_text(json.dumps(stats))
     [finding] = validate(root, workers=1, decode_video="full").by_code("stats.mismatch")
     assert finding.location["feature"] == "observation.images.front"
+
+
+def test_a_nan_count_in_stats_is_a_finding_never_a_failed_check(dataset):
+    """Found by the structural fuzzer: int(NaN) on a stored count broke the stats check."""
+    root = dataset("v30")
+    stats_path = root / "meta" / "stats.json"
+    stats = json.loads(stats_path.read_text())
+    stats["observation.state"]["count"] = [float("nan")]
+    stats_path.write_text(json.dumps(stats))
+    report = validate(root, workers=1, decode_video="none")
+    assert "check.failed" not in report.codes(), [f.message for f in report.findings]
