@@ -14,12 +14,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.params import is_whole_number
+from curation.distribution.streams import RangeNotSatisfiable, parse_range
 from curation.services import storage as blob_storage
 from validators.lerobot_commands import conversion_command, delete_episodes_prefix
 
 from . import store
 
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 RANGE_CHUNK = 256 * 1024
 ASSET = re.compile(r"^(frames/\d+/[A-Za-z0-9._-]+-(first|last)|images/\d+/[A-Za-z0-9._-]+)\.jpg$")
 
@@ -141,29 +141,6 @@ def asset(request, pk, path):
     return response
 
 
-def _byte_range(header: str, size: int) -> tuple[int, int] | bool | None:
-    """(first, last) inclusive from a ``Range: bytes=a-b`` header; None without one, False when
-    unsatisfiable. Multiple ranges are not offered (we answer with the first only)."""
-    if not header:
-        return None
-    match = RANGE.match(header.split(",")[0].strip())
-    if not match:
-        return None
-    first, last = match.groups()
-    if first == "" and last == "":
-        return None
-    if first == "":  # the last N bytes
-        length = int(last)
-        if length == 0:
-            return False
-        return max(0, size - length), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or end < start:
-        return False
-    return start, end
-
-
 def _stream(handle, start: int, length: int):
     try:
         handle.seek(start)
@@ -189,8 +166,9 @@ def video(request, pk, path):
     if file is None:
         raise Http404(f"{path} is not in this version")
     size = file.blob.size
-    wanted = _byte_range(request.headers.get("Range", ""), size)
-    if wanted is False:
+    try:  # one Range rule for every stored file the site serves
+        wanted = parse_range(request.headers.get("Range", ""), size)
+    except RangeNotSatisfiable:
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
         return response
