@@ -11,6 +11,7 @@ import os
 import tarfile
 import zipfile
 import zlib
+from unittest import mock
 
 import pytest
 from django.db import connection, transaction
@@ -75,7 +76,9 @@ def _pipeline_on(archive: bytes, name: str, lab, user) -> Submission:
     upload_append(
         token=session.token, user=user, offset=0, stream=io.BytesIO(archive), length=len(archive)
     )
-    with transaction.atomic():
+    # This test runs the pipeline step itself: the message is not sent, or a session worker
+    # (transactional tests commit) would run the same pipeline first and race it.
+    with mock.patch("curation.tasks.run_pipeline.apply_async"), transaction.atomic():
         workflow.submission_submit(submission_id=submission.pk, user=user)
     submission.refresh_from_db()
     pipeline.pipeline_run(submission.pk, submission.pipeline_run)
