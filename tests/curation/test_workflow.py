@@ -85,9 +85,7 @@ def test_validation_errors_block_approval(
     # Returned to the lab, never in the review queue: nothing for a curator to decide.
     assert s.state == S.RETURNED
     assert s.pk not in set(selectors.review_queue().values_list("pk", flat=True))
-    with pytest.raises(
-        workflow.WorkflowError, match="validation errors cannot be approved"
-    ):
+    with pytest.raises(workflow.WorkflowError, match="validation errors cannot be approved"):
         workflow.submission_approve(submission_id=s.pk, user=curator)
     s.refresh_from_db()
     assert s.state == S.RETURNED
